@@ -8,3 +8,8 @@
 pub mod flow;
 
 pub use flow::{ConnectionId, Flow, Transport};
+pub mod dialog;
+pub mod digest;
+pub mod framing;
+pub mod proxy;
+pub mod transaction;
