@@ -67,14 +67,94 @@ impl ParseError {
     }
 }
 
-impl ParseErrorKind {
-    /// Short description of the fault, e.g. `malformed CSeq`.
-    pub fn reason(&self) -> &'static str {
-        todo!("sip-types helper fills this")
-    }
+/// The one table of fault texts: `pattern => "status phrase", "fault"`. `reason()` gives the
+/// fault, `reason_phrase()` gives `"status phrase (fault)"`, both `&'static str`.
+macro_rules! reasons {
+    ($($pat:pat => $status:literal, $text:literal;)*) => {
+        impl ParseErrorKind {
+            /// Short description of the fault, e.g. `malformed CSeq`.
+            pub fn reason(&self) -> &'static str {
+                match self {
+                    $($pat => $text,)*
+                }
+            }
 
-    /// Full reason phrase for the error response, e.g. `Bad Request (malformed CSeq)`.
-    pub fn reason_phrase(&self) -> &'static str {
-        todo!("sip-types helper fills this")
+            /// Full reason phrase for the error response, e.g. `Bad Request (malformed CSeq)`.
+            pub fn reason_phrase(&self) -> &'static str {
+                match self {
+                    $($pat => concat!($status, " (", $text, ")"),)*
+                }
+            }
+        }
+    };
+}
+
+use ParseErrorKind as K;
+
+reasons! {
+    K::StartLine => "Bad Request", "malformed start line";
+    K::Version => "Version Not Supported", "SIP version is not 2.0";
+    K::RequestUri => "Bad Request", "malformed Request-URI";
+    K::StatusCode => "Bad Request", "malformed status code";
+    K::HeaderLine => "Bad Request", "malformed header line";
+    K::ContentLength => "Bad Request", "bad Content-Length";
+    K::Unterminated => "Bad Request", "header section not terminated";
+    K::TooLarge => "Message Too Large", "message too large";
+    K::Utf8 => "Bad Request", "header section not UTF-8";
+    K::Missing(HeaderName::VIA) => "Bad Request", "missing Via";
+    K::Missing(HeaderName::FROM) => "Bad Request", "missing From";
+    K::Missing(HeaderName::TO) => "Bad Request", "missing To";
+    K::Missing(HeaderName::CALL_ID) => "Bad Request", "missing Call-ID";
+    K::Missing(HeaderName::CSEQ) => "Bad Request", "missing CSeq";
+    K::Missing(HeaderName::MAX_FORWARDS) => "Bad Request", "missing Max-Forwards";
+    K::Missing(HeaderName::CONTACT) => "Bad Request", "missing Contact";
+    K::Missing(_) => "Bad Request", "missing mandatory header";
+    K::Duplicate(HeaderName::FROM) => "Bad Request", "duplicate From";
+    K::Duplicate(HeaderName::TO) => "Bad Request", "duplicate To";
+    K::Duplicate(HeaderName::CALL_ID) => "Bad Request", "duplicate Call-ID";
+    K::Duplicate(HeaderName::CSEQ) => "Bad Request", "duplicate CSeq";
+    K::Duplicate(HeaderName::MAX_FORWARDS) => "Bad Request", "duplicate Max-Forwards";
+    K::Duplicate(HeaderName::CONTENT_LENGTH) => "Bad Request", "duplicate Content-Length";
+    K::Duplicate(_) => "Bad Request", "duplicate header";
+    K::Invalid(HeaderName::VIA) => "Bad Request", "malformed Via";
+    K::Invalid(HeaderName::FROM) => "Bad Request", "malformed From";
+    K::Invalid(HeaderName::TO) => "Bad Request", "malformed To";
+    K::Invalid(HeaderName::CALL_ID) => "Bad Request", "malformed Call-ID";
+    K::Invalid(HeaderName::CSEQ) => "Bad Request", "malformed CSeq";
+    K::Invalid(HeaderName::MAX_FORWARDS) => "Bad Request", "malformed Max-Forwards";
+    K::Invalid(HeaderName::CONTACT) => "Bad Request", "malformed Contact";
+    K::Invalid(HeaderName::EXPIRES) => "Bad Request", "malformed Expires";
+    K::Invalid(HeaderName::ROUTE) => "Bad Request", "malformed Route";
+    K::Invalid(HeaderName::RECORD_ROUTE) => "Bad Request", "malformed Record-Route";
+    K::Invalid(_) => "Bad Request", "malformed header value";
+    K::CSeqMethodMismatch => "Bad Request", "CSeq method does not match";
+    K::Uri => "Bad Request", "malformed URI";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phrases_name_the_fault() {
+        let k = ParseErrorKind::Invalid(HeaderName::CSEQ);
+        assert_eq!(k.reason(), "malformed CSeq");
+        assert_eq!(k.reason_phrase(), "Bad Request (malformed CSeq)");
+        assert_eq!(
+            ParseErrorKind::Missing(HeaderName::CALL_ID).reason_phrase(),
+            "Bad Request (missing Call-ID)"
+        );
+        assert_eq!(
+            ParseErrorKind::Invalid(HeaderName::SUBJECT).reason(),
+            "malformed header value"
+        );
+        let e = ParseError::new(ParseErrorKind::Version, 8);
+        assert_eq!(e.status(), 505);
+        assert_eq!(
+            e.reason_phrase(),
+            "Version Not Supported (SIP version is not 2.0)"
+        );
+        assert_eq!(e.to_string(), "SIP version is not 2.0 at byte 8");
+        assert_eq!(ParseError::new(ParseErrorKind::Uri, 0).status(), 400);
     }
 }

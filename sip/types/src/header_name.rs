@@ -1,7 +1,7 @@
 //! Header names: case-insensitive, with RFC 3261 §7.3.3 compact forms, declared once in a table.
 
 /// A header name known to this crate, or [`HeaderName::OTHER`] for any other name (whose text
-/// stays in the message buffer; see [`crate::Header::name_str`]).
+/// stays in the message buffer; see [`crate::Message::name_str`]).
 ///
 /// Known names are declared once in a table (long form, compact form); lookups are
 /// case-insensitive and map compact forms (`v`, `i`, `m`, `f`, `t`, `l`, `c`, `k`, `s`, `e`, `o`,
@@ -9,155 +9,264 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct HeaderName(u16);
 
-// The sip-types helper defines the table and these consts with a declarative macro; the list
-// below is the contract other crates rely on.
+/// Declares the consts and the lookup table from one list: `CONST = id, "Long-Form", compact;`.
+/// Ids must be 1, 2, 3... in order (a unit test holds this), so `as_str` is one index.
+macro_rules! header_names {
+    ($( $(#[$doc:meta])* $konst:ident = $id:literal, $long:literal, $compact:expr; )*) => {
+        impl HeaderName {
+            $( $(#[$doc])* pub const $konst: Self = Self($id); )*
+        }
+
+        /// (name, long form, compact form), in id order.
+        const TABLE: &[(HeaderName, &str, Option<u8>)] = &[
+            $( (HeaderName::$konst, $long, $compact), )*
+        ];
+    };
+}
+
+header_names! {
+    /// `Via` (compact `v`)
+    VIA = 1, "Via", Some(b'v');
+    /// `From` (compact `f`)
+    FROM = 2, "From", Some(b'f');
+    /// `To` (compact `t`)
+    TO = 3, "To", Some(b't');
+    /// `Call-ID` (compact `i`)
+    CALL_ID = 4, "Call-ID", Some(b'i');
+    /// `CSeq`
+    CSEQ = 5, "CSeq", None;
+    /// `Max-Forwards`
+    MAX_FORWARDS = 6, "Max-Forwards", None;
+    /// `Contact` (compact `m`)
+    CONTACT = 7, "Contact", Some(b'm');
+    /// `Content-Length` (compact `l`)
+    CONTENT_LENGTH = 8, "Content-Length", Some(b'l');
+    /// `Content-Type` (compact `c`)
+    CONTENT_TYPE = 9, "Content-Type", Some(b'c');
+    /// `Route`
+    ROUTE = 10, "Route", None;
+    /// `Record-Route`
+    RECORD_ROUTE = 11, "Record-Route", None;
+    /// `Path`
+    PATH = 12, "Path", None;
+    /// `Service-Route`
+    SERVICE_ROUTE = 13, "Service-Route", None;
+    /// `Expires`
+    EXPIRES = 14, "Expires", None;
+    /// `Authorization`
+    AUTHORIZATION = 15, "Authorization", None;
+    /// `WWW-Authenticate`
+    WWW_AUTHENTICATE = 16, "WWW-Authenticate", None;
+    /// `Proxy-Authenticate`
+    PROXY_AUTHENTICATE = 17, "Proxy-Authenticate", None;
+    /// `Proxy-Authorization`
+    PROXY_AUTHORIZATION = 18, "Proxy-Authorization", None;
+    /// `Authentication-Info`
+    AUTHENTICATION_INFO = 19, "Authentication-Info", None;
+    /// `Supported` (compact `k`)
+    SUPPORTED = 20, "Supported", Some(b'k');
+    /// `Require`
+    REQUIRE = 21, "Require", None;
+    /// `Proxy-Require`
+    PROXY_REQUIRE = 22, "Proxy-Require", None;
+    /// `Unsupported`
+    UNSUPPORTED = 23, "Unsupported", None;
+    /// `Allow`
+    ALLOW = 24, "Allow", None;
+    /// `Event` (compact `o`)
+    EVENT = 25, "Event", Some(b'o');
+    /// `Subscription-State`
+    SUBSCRIPTION_STATE = 26, "Subscription-State", None;
+    /// `Security-Client`
+    SECURITY_CLIENT = 27, "Security-Client", None;
+    /// `Security-Server`
+    SECURITY_SERVER = 28, "Security-Server", None;
+    /// `Security-Verify`
+    SECURITY_VERIFY = 29, "Security-Verify", None;
+    /// `P-Asserted-Identity`
+    P_ASSERTED_IDENTITY = 30, "P-Asserted-Identity", None;
+    /// `P-Preferred-Identity`
+    P_PREFERRED_IDENTITY = 31, "P-Preferred-Identity", None;
+    /// `P-Associated-URI`
+    P_ASSOCIATED_URI = 32, "P-Associated-URI", None;
+    /// `P-Visited-Network-ID`
+    P_VISITED_NETWORK_ID = 33, "P-Visited-Network-ID", None;
+    /// `P-Charging-Vector`
+    P_CHARGING_VECTOR = 34, "P-Charging-Vector", None;
+    /// `P-Charging-Function-Addresses`
+    P_CHARGING_FUNCTION_ADDRESSES = 35, "P-Charging-Function-Addresses", None;
+    /// `P-Access-Network-Info`
+    P_ACCESS_NETWORK_INFO = 36, "P-Access-Network-Info", None;
+    /// `Subject` (compact `s`)
+    SUBJECT = 37, "Subject", Some(b's');
+    /// `Content-Encoding` (compact `e`)
+    CONTENT_ENCODING = 38, "Content-Encoding", Some(b'e');
+    /// `Refer-To` (compact `r`)
+    REFER_TO = 39, "Refer-To", Some(b'r');
+    /// `Referred-By` (compact `b`)
+    REFERRED_BY = 40, "Referred-By", Some(b'b');
+    /// `Session-Expires` (compact `x`)
+    SESSION_EXPIRES = 41, "Session-Expires", Some(b'x');
+    /// `Identity` (compact `y`)
+    IDENTITY = 42, "Identity", Some(b'y');
+    /// `Accept-Contact` (compact `a`)
+    ACCEPT_CONTACT = 43, "Accept-Contact", Some(b'a');
+    /// `Reject-Contact` (compact `j`)
+    REJECT_CONTACT = 44, "Reject-Contact", Some(b'j');
+    /// `Request-Disposition` (compact `d`)
+    REQUEST_DISPOSITION = 45, "Request-Disposition", Some(b'd');
+    /// `Allow-Events` (compact `u`)
+    ALLOW_EVENTS = 46, "Allow-Events", Some(b'u');
+    /// `Accept`
+    ACCEPT = 47, "Accept", None;
+    /// `User-Agent`
+    USER_AGENT = 48, "User-Agent", None;
+    /// `Server`
+    SERVER = 49, "Server", None;
+    /// `Retry-After`
+    RETRY_AFTER = 50, "Retry-After", None;
+    /// `Min-Expires`
+    MIN_EXPIRES = 51, "Min-Expires", None;
+    /// `Warning`
+    WARNING = 52, "Warning", None;
+    /// `Date`
+    DATE = 53, "Date", None;
+    /// `Timestamp`
+    TIMESTAMP = 54, "Timestamp", None;
+    /// `Reason`
+    REASON = 55, "Reason", None;
+    /// `Privacy`
+    PRIVACY = 56, "Privacy", None;
+    /// `P-Called-Party-ID`
+    P_CALLED_PARTY_ID = 57, "P-Called-Party-ID", None;
+    /// `Feature-Caps`
+    FEATURE_CAPS = 58, "Feature-Caps", None;
+    /// `Accept-Encoding`
+    ACCEPT_ENCODING = 59, "Accept-Encoding", None;
+    /// `Accept-Language`
+    ACCEPT_LANGUAGE = 60, "Accept-Language", None;
+    /// `Organization`
+    ORGANIZATION = 61, "Organization", None;
+    /// `In-Reply-To`
+    IN_REPLY_TO = 62, "In-Reply-To", None;
+    /// `Reply-To`
+    REPLY_TO = 63, "Reply-To", None;
+    /// `SIP-ETag`
+    SIP_ETAG = 64, "SIP-ETag", None;
+    /// `SIP-If-Match`
+    SIP_IF_MATCH = 65, "SIP-If-Match", None;
+    /// `Identity-Info` (compact `n`)
+    IDENTITY_INFO = 66, "Identity-Info", Some(b'n');
+    /// `RSeq`
+    RSEQ = 67, "RSeq", None;
+    /// `RAck`
+    RACK = 68, "RAck", None;
+    /// `Min-SE`
+    MIN_SE = 69, "Min-SE", None;
+    /// `P-Served-User`
+    P_SERVED_USER = 70, "P-Served-User", None;
+    /// `P-Early-Media`
+    P_EARLY_MEDIA = 71, "P-Early-Media", None;
+}
+
+/// Compact form letter (`a`..=`z`) to id, 0 when the letter is not a compact form.
+const COMPACT: [u16; 26] = {
+    let mut map = [0u16; 26];
+    let mut i = 0;
+    while i < TABLE.len() {
+        if let Some(c) = TABLE[i].2 {
+            map[(c - b'a') as usize] = TABLE[i].0 .0;
+        }
+        i += 1;
+    }
+    map
+};
+
 impl HeaderName {
     /// Any header not in the table.
     pub const OTHER: Self = Self(0);
-    /// Via (v)
-    pub const VIA: Self = Self(1);
-    /// From (f)
-    pub const FROM: Self = Self(2);
-    /// To (t)
-    pub const TO: Self = Self(3);
-    /// Call-ID (i)
-    pub const CALL_ID: Self = Self(4);
-    /// CSeq
-    pub const CSEQ: Self = Self(5);
-    /// Max-Forwards
-    pub const MAX_FORWARDS: Self = Self(6);
-    /// Contact (m)
-    pub const CONTACT: Self = Self(7);
-    /// Content-Length (l)
-    pub const CONTENT_LENGTH: Self = Self(8);
-    /// Content-Type (c)
-    pub const CONTENT_TYPE: Self = Self(9);
-    /// Route
-    pub const ROUTE: Self = Self(10);
-    /// Record-Route
-    pub const RECORD_ROUTE: Self = Self(11);
-    /// Path
-    pub const PATH: Self = Self(12);
-    /// Service-Route
-    pub const SERVICE_ROUTE: Self = Self(13);
-    /// Expires
-    pub const EXPIRES: Self = Self(14);
-    /// Authorization
-    pub const AUTHORIZATION: Self = Self(15);
-    /// WWW-Authenticate
-    pub const WWW_AUTHENTICATE: Self = Self(16);
-    /// Proxy-Authenticate
-    pub const PROXY_AUTHENTICATE: Self = Self(17);
-    /// Proxy-Authorization
-    pub const PROXY_AUTHORIZATION: Self = Self(18);
-    /// Authentication-Info
-    pub const AUTHENTICATION_INFO: Self = Self(19);
-    /// Supported (k)
-    pub const SUPPORTED: Self = Self(20);
-    /// Require
-    pub const REQUIRE: Self = Self(21);
-    /// Proxy-Require
-    pub const PROXY_REQUIRE: Self = Self(22);
-    /// Unsupported
-    pub const UNSUPPORTED: Self = Self(23);
-    /// Allow
-    pub const ALLOW: Self = Self(24);
-    /// Event (o)
-    pub const EVENT: Self = Self(25);
-    /// Subscription-State
-    pub const SUBSCRIPTION_STATE: Self = Self(26);
-    /// Security-Client
-    pub const SECURITY_CLIENT: Self = Self(27);
-    /// Security-Server
-    pub const SECURITY_SERVER: Self = Self(28);
-    /// Security-Verify
-    pub const SECURITY_VERIFY: Self = Self(29);
-    /// P-Asserted-Identity
-    pub const P_ASSERTED_IDENTITY: Self = Self(30);
-    /// P-Preferred-Identity
-    pub const P_PREFERRED_IDENTITY: Self = Self(31);
-    /// P-Associated-URI
-    pub const P_ASSOCIATED_URI: Self = Self(32);
-    /// P-Visited-Network-ID
-    pub const P_VISITED_NETWORK_ID: Self = Self(33);
-    /// P-Charging-Vector
-    pub const P_CHARGING_VECTOR: Self = Self(34);
-    /// P-Charging-Function-Addresses
-    pub const P_CHARGING_FUNCTION_ADDRESSES: Self = Self(35);
-    /// P-Access-Network-Info
-    pub const P_ACCESS_NETWORK_INFO: Self = Self(36);
-    /// Subject (s)
-    pub const SUBJECT: Self = Self(37);
-    /// Content-Encoding (e)
-    pub const CONTENT_ENCODING: Self = Self(38);
-    /// Refer-To (r)
-    pub const REFER_TO: Self = Self(39);
-    /// Referred-By (b)
-    pub const REFERRED_BY: Self = Self(40);
-    /// Session-Expires (x)
-    pub const SESSION_EXPIRES: Self = Self(41);
-    /// Identity (y)
-    pub const IDENTITY: Self = Self(42);
-    /// Accept-Contact (a)
-    pub const ACCEPT_CONTACT: Self = Self(43);
-    /// Reject-Contact (j)
-    pub const REJECT_CONTACT: Self = Self(44);
-    /// Request-Disposition (d)
-    pub const REQUEST_DISPOSITION: Self = Self(45);
-    /// Allow-Events (u)
-    pub const ALLOW_EVENTS: Self = Self(46);
-    /// Accept
-    pub const ACCEPT: Self = Self(47);
-    /// User-Agent
-    pub const USER_AGENT: Self = Self(48);
-    /// Server
-    pub const SERVER: Self = Self(49);
-    /// Retry-After
-    pub const RETRY_AFTER: Self = Self(50);
-    /// Min-Expires
-    pub const MIN_EXPIRES: Self = Self(51);
-    /// Warning
-    pub const WARNING: Self = Self(52);
-    /// Date
-    pub const DATE: Self = Self(53);
-    /// Timestamp
-    pub const TIMESTAMP: Self = Self(54);
-    /// Reason
-    pub const REASON: Self = Self(55);
-    /// Privacy
-    pub const PRIVACY: Self = Self(56);
-    /// P-Called-Party-ID
-    pub const P_CALLED_PARTY_ID: Self = Self(57);
-    /// Feature-Caps
-    pub const FEATURE_CAPS: Self = Self(58);
-    /// Accept-Encoding
-    pub const ACCEPT_ENCODING: Self = Self(59);
-    /// Accept-Language
-    pub const ACCEPT_LANGUAGE: Self = Self(60);
-    /// Organization
-    pub const ORGANIZATION: Self = Self(61);
-    /// In-Reply-To
-    pub const IN_REPLY_TO: Self = Self(62);
-    /// Reply-To
-    pub const REPLY_TO: Self = Self(63);
-    /// Path header's sibling for GRUU etc. is not listed; add names as roles need them.
-    pub const SIP_ETAG: Self = Self(64);
-    /// SIP-If-Match
-    pub const SIP_IF_MATCH: Self = Self(65);
 
     /// Look a name up case-insensitively, compact forms included; unknown names give `OTHER`.
     pub fn from_bytes(name: &[u8]) -> Self {
-        let _ = name;
-        todo!("sip-types helper fills this")
+        if let [c] = name {
+            let lower = c.to_ascii_lowercase();
+            if lower.is_ascii_lowercase() {
+                return COMPACT
+                    .get(usize::from(lower - b'a'))
+                    .map_or(Self::OTHER, |&id| Self(id));
+            }
+            return Self::OTHER;
+        }
+        let first = match name.first() {
+            Some(b) => b.to_ascii_lowercase(),
+            None => return Self::OTHER,
+        };
+        for (hn, long, _) in TABLE {
+            let long = long.as_bytes();
+            if long.len() == name.len()
+                && long.first().map(u8::to_ascii_lowercase) == Some(first)
+                && long.eq_ignore_ascii_case(name)
+            {
+                return *hn;
+            }
+        }
+        Self::OTHER
     }
 
     /// The canonical long form (`"Via"`, `"Call-ID"`...); `""` for `OTHER`.
     pub fn as_str(&self) -> &'static str {
-        todo!("sip-types helper fills this")
+        match usize::from(self.0)
+            .checked_sub(1)
+            .and_then(|i| TABLE.get(i))
+        {
+            Some((_, long, _)) => long,
+            None => "",
+        }
     }
 
     /// The compact form, if the name has one.
     pub fn compact(&self) -> Option<char> {
-        todo!("sip-types helper fills this")
+        usize::from(self.0)
+            .checked_sub(1)
+            .and_then(|i| TABLE.get(i))
+            .and_then(|(_, _, c)| c.map(char::from))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_follow_table_order() {
+        for (i, (hn, long, _)) in TABLE.iter().enumerate() {
+            assert_eq!(usize::from(hn.0), i + 1, "{long}");
+            assert_eq!(HeaderName::from_bytes(long.as_bytes()), *hn);
+            assert_eq!(
+                HeaderName::from_bytes(long.to_ascii_uppercase().as_bytes()),
+                *hn
+            );
+            assert_eq!(hn.as_str(), *long);
+        }
+    }
+
+    #[test]
+    fn lookups() {
+        assert_eq!(HeaderName::from_bytes(b"v"), HeaderName::VIA);
+        assert_eq!(HeaderName::from_bytes(b"V"), HeaderName::VIA);
+        assert_eq!(HeaderName::from_bytes(b"i"), HeaderName::CALL_ID);
+        assert_eq!(HeaderName::from_bytes(b"L"), HeaderName::CONTENT_LENGTH);
+        assert_eq!(HeaderName::from_bytes(b"n"), HeaderName::IDENTITY_INFO);
+        assert_eq!(HeaderName::from_bytes(b"q"), HeaderName::OTHER);
+        assert_eq!(HeaderName::from_bytes(b"7"), HeaderName::OTHER);
+        assert_eq!(HeaderName::from_bytes(b""), HeaderName::OTHER);
+        assert_eq!(HeaderName::from_bytes(b"cAlL-iD"), HeaderName::CALL_ID);
+        assert_eq!(HeaderName::from_bytes(b"C%6Fntact"), HeaderName::OTHER);
+        assert_eq!(HeaderName::from_bytes(b"X-Custom"), HeaderName::OTHER);
+        assert_eq!(HeaderName::CONTACT.compact(), Some('m'));
+        assert_eq!(HeaderName::CSEQ.compact(), None);
+        assert_eq!(HeaderName::OTHER.as_str(), "");
+        assert_eq!(HeaderName::OTHER.compact(), None);
+        assert_eq!(HeaderName::P_CHARGING_VECTOR.as_str(), "P-Charging-Vector");
     }
 }

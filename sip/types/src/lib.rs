@@ -18,6 +18,7 @@ pub mod message;
 pub mod method;
 pub mod name_addr;
 pub mod params;
+mod scan;
 pub mod status;
 pub mod uri;
 pub mod via;

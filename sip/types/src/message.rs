@@ -6,12 +6,21 @@ use std::ops::Range;
 use bytes::Bytes;
 
 use crate::cseq::CSeq;
-use crate::error::ParseError;
+use crate::error::{ParseError, ParseErrorKind};
 use crate::header_name::HeaderName;
 use crate::method::Method;
 use crate::name_addr::NameAddr;
+use crate::scan::{find_unquoted, is_lws, is_token_char, parse_u32};
 use crate::status::StatusCode;
+use crate::uri::Uri;
 use crate::via::Via;
+
+fn fail(kind: ParseErrorKind, offset: usize) -> ParseError {
+    ParseError::new(kind, offset)
+}
+
+/// Header lines a typical request carries; one allocation per message.
+const EXPECTED_HEADERS: usize = 24;
 
 /// The first line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,15 +90,202 @@ impl Message {
     /// (bytes beyond it are ignored: RFC 4475 §3.1.1.8); without Content-Length it is the rest
     /// of the buffer. Mandatory-header checks are in [`Message::validate`].
     pub fn parse(buf: Bytes) -> Result<Self, ParseError> {
-        let _ = buf;
-        todo!("sip-types helper fills this")
+        use ParseErrorKind as K;
+        let b: &[u8] = &buf;
+        // RFC 3261 §7.5: CRLFs before the start line are ignored.
+        let mut pos = 0;
+        while b.get(pos..pos + 2) == Some(b"\r\n") {
+            pos += 2;
+        }
+        let lf = memchr::memchr(b'\n', b.get(pos..).unwrap_or_default())
+            .map(|i| pos + i)
+            .ok_or_else(|| fail(K::Unterminated, pos))?;
+        if lf == pos || b.get(lf - 1) != Some(&b'\r') {
+            return Err(fail(K::StartLine, lf));
+        }
+        let start = parse_start_line(&buf, pos, lf - 1)?;
+        let headers_start = lf + 1;
+
+        let mut headers = Vec::with_capacity(EXPECTED_HEADERS);
+        let mut content_length: Option<usize> = None;
+        let mut p = headers_start;
+        let headers_end = loop {
+            let rest = b.get(p..).unwrap_or_default();
+            match rest {
+                [b'\r', b'\n', ..] => break p,
+                [] => return Err(fail(K::Unterminated, p)),
+                [b' ' | b'\t', ..] => return Err(fail(K::HeaderLine, p)),
+                _ => {}
+            }
+            // The logical line ends at a CRLF not followed by SP/HT (folding, §7.3.1).
+            let mut q = p;
+            let eol = loop {
+                let nl = memchr::memchr(b'\n', b.get(q..).unwrap_or_default())
+                    .map(|i| q + i)
+                    .ok_or_else(|| fail(K::Unterminated, q))?;
+                if b.get(nl.wrapping_sub(1)) != Some(&b'\r') || nl == p {
+                    return Err(fail(K::HeaderLine, nl));
+                }
+                match b.get(nl + 1) {
+                    Some(b' ' | b'\t') => q = nl + 1,
+                    Some(_) => break nl - 1,
+                    None => return Err(fail(K::Unterminated, nl)),
+                }
+            };
+            let line = b.get(p..eol).unwrap_or_default();
+            let colon = memchr::memchr(b':', line).ok_or_else(|| fail(K::HeaderLine, p))?;
+            let mut name_end = p + colon;
+            while name_end > p && matches!(b.get(name_end - 1), Some(b' ' | b'\t')) {
+                name_end -= 1;
+            }
+            let name_bytes = b.get(p..name_end).unwrap_or_default();
+            if name_bytes.is_empty() || !name_bytes.iter().all(|&c| is_token_char(c)) {
+                return Err(fail(K::HeaderLine, p));
+            }
+            let mut vs = p + colon + 1;
+            while vs < eol && b.get(vs).is_some_and(|&c| is_lws(c)) {
+                vs += 1;
+            }
+            let mut ve = eol;
+            while ve > vs && b.get(ve - 1).is_some_and(|&c| is_lws(c)) {
+                ve -= 1;
+            }
+            let name = HeaderName::from_bytes(name_bytes);
+            if name == HeaderName::CONTENT_LENGTH {
+                let n = b
+                    .get(vs..ve)
+                    .and_then(|v| std::str::from_utf8(v).ok())
+                    .and_then(parse_u32)
+                    .ok_or_else(|| fail(K::ContentLength, vs))?;
+                let n = usize::try_from(n).map_err(|_| fail(K::ContentLength, vs))?;
+                if content_length.is_some_and(|prev| prev != n) {
+                    return Err(fail(K::ContentLength, vs));
+                }
+                content_length = Some(n);
+            }
+            headers.push(Header {
+                name,
+                name_range: p..name_end,
+                value_range: vs..ve,
+                line_range: p..eol + 2,
+            });
+            p = eol + 2;
+        };
+        if let Err(e) = std::str::from_utf8(b.get(..headers_end).unwrap_or_default()) {
+            return Err(fail(K::Utf8, e.valid_up_to()));
+        }
+        let body_start = headers_end + 2;
+        let body = match content_length {
+            Some(n) => {
+                let end = body_start.checked_add(n).filter(|&e| e <= b.len());
+                body_start..end.ok_or_else(|| fail(K::ContentLength, body_start))?
+            }
+            None => body_start..b.len(),
+        };
+        Ok(Self {
+            buf,
+            start,
+            headers,
+            headers_start,
+            headers_end,
+            body,
+        })
     }
 
     /// RFC 3261 §16.3 / §8.2 checks every hop needs: exactly one Call-ID, From, To, CSeq (and at
     /// most one Max-Forwards); at least one Via; top Via, From, To, CSeq and Max-Forwards parse;
     /// the CSeq method equals the request method; the Request-URI parses.
+    ///
+    /// Also checks every Contact value (`*` or a name-addr, RFC 3261 §20.10), that From/To URIs
+    /// parse, and that a SIP Request-URI carries no headers (RFC 4475 §3.1.2.11).
     pub fn validate(&self) -> Result<(), ParseError> {
-        todo!("sip-types helper fills this")
+        use ParseErrorKind as K;
+        // Line counts of the headers that must appear once.
+        const ONCE: [HeaderName; 5] = [
+            HeaderName::CALL_ID,
+            HeaderName::FROM,
+            HeaderName::TO,
+            HeaderName::CSEQ,
+            HeaderName::MAX_FORWARDS,
+        ];
+        let mut seen = [0usize; 5];
+        let mut first = [0usize; 5];
+        let mut vias = 0usize;
+        for (i, h) in self.headers.iter().enumerate() {
+            if h.name == HeaderName::VIA {
+                vias += 1;
+            } else if let Some(k) = ONCE.iter().position(|n| *n == h.name) {
+                if let (Some(c), Some(f)) = (seen.get_mut(k), first.get_mut(k)) {
+                    if *c == 0 {
+                        *f = i;
+                    }
+                    *c += 1;
+                }
+            }
+        }
+        if vias == 0 {
+            return Err(fail(K::Missing(HeaderName::VIA), self.headers_start));
+        }
+        for (k, name) in ONCE.iter().enumerate() {
+            let count = seen.get(k).copied().unwrap_or(0);
+            let at = first.get(k).and_then(|&i| self.headers.get(i));
+            let at = at.map_or(self.headers_start, |h| h.value_range.start);
+            if count == 0 && *name != HeaderName::MAX_FORWARDS {
+                return Err(fail(K::Missing(*name), self.headers_start));
+            }
+            if count > 1 {
+                return Err(fail(K::Duplicate(*name), at));
+            }
+        }
+        let at = |name: HeaderName| self.header_offset(name);
+        let top_via = self
+            .top_via()
+            .map_err(|e| fail(e.kind, at(HeaderName::VIA)))?;
+        let _ = top_via;
+        let call_id = self.call_id()?;
+        if call_id.is_empty() || call_id.bytes().any(is_lws) {
+            return Err(fail(
+                K::Invalid(HeaderName::CALL_ID),
+                at(HeaderName::CALL_ID),
+            ));
+        }
+        for (name, addr) in [(HeaderName::FROM, self.from()), (HeaderName::TO, self.to())] {
+            let bad = fail(K::Invalid(name), at(name));
+            if addr?.parsed_uri().is_err() {
+                return Err(bad);
+            }
+        }
+        let cseq = self.cseq()?;
+        self.max_forwards()?;
+        if let StartLine::Request { method, uri } = &self.start {
+            if cseq.method != *method {
+                return Err(fail(K::CSeqMethodMismatch, at(HeaderName::CSEQ)));
+            }
+            let bad_uri = fail(K::RequestUri, uri.start);
+            match Uri::parse(self.text(uri.clone())) {
+                Ok(Uri::Sip(u)) if u.headers.is_some() => return Err(bad_uri),
+                Ok(_) => {}
+                Err(_) => return Err(bad_uri),
+            }
+        }
+        for v in self.header_values(HeaderName::CONTACT) {
+            if v.text != "*" && NameAddr::parse(v.text).is_err() {
+                return Err(fail(K::Invalid(HeaderName::CONTACT), v.range.0));
+            }
+        }
+        Ok(())
+    }
+
+    /// Offset of the first value of `name` (for error positions), or the header start.
+    fn header_offset(&self, name: HeaderName) -> usize {
+        self.headers
+            .iter()
+            .find(|h| h.name == name)
+            .map_or(self.headers_start, |h| h.value_range.start)
+    }
+
+    fn first_header(&self, name: HeaderName) -> Option<&Header> {
+        self.headers.iter().find(|h| h.name == name)
     }
 
     /// The whole buffer as received.
@@ -117,7 +313,10 @@ impl Message {
 
     /// The Request-URI text of a request.
     pub fn request_uri(&self) -> Option<&str> {
-        todo!("sip-types helper fills this")
+        match &self.start {
+            StartLine::Request { uri, .. } => Some(self.text(uri.clone())),
+            StartLine::Response { .. } => None,
+        }
     }
 
     /// The status code of a response.
@@ -130,7 +329,10 @@ impl Message {
 
     /// The reason phrase of a response.
     pub fn reason(&self) -> Option<&str> {
-        todo!("sip-types helper fills this")
+        match &self.start {
+            StartLine::Response { reason, .. } => Some(self.text(reason.clone())),
+            StartLine::Request { .. } => None,
+        }
     }
 
     /// Every header line in wire order.
@@ -149,15 +351,29 @@ impl Message {
     }
 
     /// The text at `range` in the buffer (header sections are checked UTF-8 at parse time).
+    /// Returns `""` for a range outside the buffer or not on UTF-8 boundaries.
     pub fn text(&self, range: Range<usize>) -> &str {
-        let _ = range;
-        todo!("sip-types helper fills this")
+        self.buf
+            .get(range)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or("")
     }
 
-    /// Zero-copy owned slice of the buffer for a `&str` borrowed from this message.
+    /// Zero-copy owned slice of the buffer for a `&str` borrowed from this message (a copy
+    /// when `s` does not point into the buffer).
     pub fn slice_of(&self, s: &str) -> Bytes {
-        let _ = s;
-        todo!("sip-types helper fills this")
+        let base = self.buf.as_ptr() as usize;
+        let p = s.as_ptr() as usize;
+        match p.checked_sub(base) {
+            Some(off) if off + s.len() <= self.buf.len() => self.buf.slice(off..off + s.len()),
+            _ => Bytes::copy_from_slice(s.as_bytes()),
+        }
+    }
+
+    /// Absolute byte offset of a `&str` borrowed from this message, if it points into it.
+    pub fn offset_of(&self, s: &str) -> Option<usize> {
+        let off = (s.as_ptr() as usize).checked_sub(self.buf.as_ptr() as usize)?;
+        (off + s.len() <= self.buf.len()).then_some(off)
     }
 
     /// The name of header `h` as written.
@@ -172,27 +388,47 @@ impl Message {
 
     /// The first line's value of a known header.
     pub fn header(&self, name: HeaderName) -> Option<&str> {
-        let _ = name;
-        todo!("sip-types helper fills this")
+        self.first_header(name).map(|h| self.value_str(h))
     }
 
     /// The first line's value of any header by its name text (case-insensitive, compact forms
     /// of known names understood).
     pub fn header_by_name(&self, name: &str) -> Option<&str> {
-        let _ = name;
-        todo!("sip-types helper fills this")
+        let known = HeaderName::from_bytes(name.as_bytes());
+        if known != HeaderName::OTHER {
+            return self.header(known);
+        }
+        self.headers
+            .iter()
+            .find(|h| h.name == HeaderName::OTHER && self.name_str(h).eq_ignore_ascii_case(name))
+            .map(|h| self.value_str(h))
+    }
+
+    /// The values of every line of a known header, whole (not split at commas), in order.
+    pub fn header_lines(&self, name: HeaderName) -> impl Iterator<Item = &str> + '_ {
+        self.headers
+            .iter()
+            .filter(move |h| h.name == name)
+            .map(|h| self.value_str(h))
     }
 
     /// Every comma-separated value of every line of a known header, in order. Use only for
     /// headers whose grammar is a comma list (Via, Route, Record-Route, Contact, Path...).
+    ///
+    /// Empty elements (`a,,b`) are skipped.
     pub fn header_values(&self, name: HeaderName) -> impl Iterator<Item = HeaderValue<'_>> + '_ {
-        let _ = name;
-        std::iter::from_fn(|| todo!("sip-types helper fills this"))
+        HeaderValues {
+            msg: self,
+            name,
+            index: 0,
+            pos: None,
+            seen_on_line: false,
+        }
     }
 
     /// The body (exactly Content-Length bytes).
     pub fn body(&self) -> &[u8] {
-        &self.buf[self.body.clone()]
+        self.buf.get(self.body.clone()).unwrap_or_default()
     }
 
     /// The body's range in the buffer.
@@ -202,41 +438,377 @@ impl Message {
 
     /// The topmost Via value.
     pub fn top_via(&self) -> Result<Via<'_>, ParseError> {
-        todo!("sip-types helper fills this")
+        let v = self
+            .header_values(HeaderName::VIA)
+            .next()
+            .ok_or_else(|| fail(ParseErrorKind::Missing(HeaderName::VIA), self.headers_start))?;
+        Via::parse(v.text).map_err(|e| fail(e.kind, v.range.0))
     }
 
     /// Every Via value, top first.
     pub fn vias(&self) -> impl Iterator<Item = Result<Via<'_>, ParseError>> + '_ {
-        std::iter::from_fn(|| todo!("sip-types helper fills this"))
+        self.header_values(HeaderName::VIA)
+            .map(|v| Via::parse(v.text).map_err(|e| fail(e.kind, v.range.0)))
+    }
+
+    /// The value of a header that must be present, or `Missing(name)`.
+    fn required(&self, name: HeaderName) -> Result<&Header, ParseError> {
+        self.first_header(name)
+            .ok_or_else(|| fail(ParseErrorKind::Missing(name), self.headers_start))
     }
 
     /// The Call-ID.
     pub fn call_id(&self) -> Result<&str, ParseError> {
-        todo!("sip-types helper fills this")
+        self.required(HeaderName::CALL_ID)
+            .map(|h| self.value_str(h))
     }
 
     /// The CSeq.
     pub fn cseq(&self) -> Result<CSeq, ParseError> {
-        todo!("sip-types helper fills this")
+        let h = self.required(HeaderName::CSEQ)?;
+        CSeq::parse(self.value_str(h)).map_err(|e| fail(e.kind, h.value_range.start))
+    }
+
+    fn name_addr(&self, name: HeaderName) -> Result<NameAddr<'_>, ParseError> {
+        let h = self.required(name)?;
+        NameAddr::parse(self.value_str(h))
+            .map_err(|_| fail(ParseErrorKind::Invalid(name), h.value_range.start))
     }
 
     /// The From header.
     pub fn from(&self) -> Result<NameAddr<'_>, ParseError> {
-        todo!("sip-types helper fills this")
+        self.name_addr(HeaderName::FROM)
     }
 
     /// The To header.
     pub fn to(&self) -> Result<NameAddr<'_>, ParseError> {
-        todo!("sip-types helper fills this")
+        self.name_addr(HeaderName::TO)
+    }
+
+    fn number(&self, name: HeaderName) -> Result<Option<u32>, ParseError> {
+        match self.first_header(name) {
+            None => Ok(None),
+            Some(h) => parse_u32(self.value_str(h))
+                .map(Some)
+                .ok_or_else(|| fail(ParseErrorKind::Invalid(name), h.value_range.start)),
+        }
     }
 
     /// Max-Forwards, if present.
     pub fn max_forwards(&self) -> Result<Option<u32>, ParseError> {
-        todo!("sip-types helper fills this")
+        self.number(HeaderName::MAX_FORWARDS)
     }
 
     /// Expires header value in seconds, if present.
     pub fn expires(&self) -> Result<Option<u32>, ParseError> {
-        todo!("sip-types helper fills this")
+        self.number(HeaderName::EXPIRES)
+    }
+}
+
+/// Parse the start line `b[s..e]` (CRLF excluded). RFC 3261 §7.1, §7.2, §25.1.
+fn parse_start_line(buf: &Bytes, s: usize, e: usize) -> Result<StartLine, ParseError> {
+    use ParseErrorKind as K;
+    let line = buf.get(s..e).unwrap_or_default();
+    let is_version = |v: &[u8]| v.eq_ignore_ascii_case(b"SIP/2.0");
+    let looks_like_version = |v: &[u8]| v.get(..4).is_some_and(|p| p.eq_ignore_ascii_case(b"SIP/"));
+    let sp1 = memchr::memchr(b' ', line).ok_or_else(|| fail(K::StartLine, s))?;
+    let first = line.get(..sp1).unwrap_or_default();
+    if looks_like_version(first) {
+        if !is_version(first) {
+            return Err(fail(K::Version, s));
+        }
+        let rest = line.get(sp1 + 1..).unwrap_or_default();
+        let code_end = memchr::memchr(b' ', rest).unwrap_or(rest.len());
+        let code = rest.get(..code_end).unwrap_or_default();
+        let status = match code {
+            [a @ b'1'..=b'6', b @ b'0'..=b'9', c @ b'0'..=b'9'] => {
+                u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0')
+            }
+            _ => return Err(fail(K::StatusCode, s + sp1 + 1)),
+        };
+        let reason_start = (s + sp1 + 1 + code_end + 1).min(e);
+        return Ok(StartLine::Response {
+            status: StatusCode(status),
+            reason: reason_start..e,
+        });
+    }
+    // RFC 4475 §3.1.2.10: trailing whitespace after the SIP-Version is rejected.
+    if matches!(line.last(), Some(b' ' | b'\t')) {
+        return Err(fail(K::StartLine, e));
+    }
+    if first.is_empty() || !first.iter().all(|&c| is_token_char(c)) {
+        return Err(fail(K::StartLine, s));
+    }
+    let sp2 = memchr::memrchr(b' ', line).ok_or_else(|| fail(K::StartLine, s))?;
+    if sp2 == sp1 {
+        return Err(fail(K::StartLine, s));
+    }
+    let version = line.get(sp2 + 1..).unwrap_or_default();
+    if !is_version(version) {
+        let kind = if looks_like_version(version) {
+            K::Version
+        } else {
+            K::StartLine
+        };
+        return Err(fail(kind, s + sp2 + 1));
+    }
+    let uri = line.get(sp1 + 1..sp2).unwrap_or_default();
+    let uri_ok = !uri.is_empty()
+        && uri.first() != Some(&b'<')
+        && !uri.iter().any(|&c| is_lws(c) || c < b' ')
+        && memchr::memchr(b':', uri).is_some();
+    if !uri_ok {
+        return Err(fail(K::RequestUri, s + sp1 + 1));
+    }
+    let method = Method::from_slice(&buf.slice(s..s + sp1));
+    Ok(StartLine::Request {
+        method,
+        uri: s + sp1 + 1..s + sp2,
+    })
+}
+
+/// Iterator behind [`Message::header_values`].
+struct HeaderValues<'a> {
+    msg: &'a Message,
+    name: HeaderName,
+    index: usize,
+    /// Where the next value of the current line starts; `None` at a line's start.
+    pos: Option<usize>,
+    seen_on_line: bool,
+}
+
+impl<'a> Iterator for HeaderValues<'a> {
+    type Item = HeaderValue<'a>;
+
+    fn next(&mut self) -> Option<HeaderValue<'a>> {
+        let buf: &[u8] = &self.msg.buf;
+        loop {
+            let h = self.msg.headers.get(self.index)?;
+            let end = h.value_range.end;
+            let start = match self.pos {
+                Some(p) => p,
+                None if h.name == self.name => {
+                    self.seen_on_line = false;
+                    h.value_range.start
+                }
+                None => {
+                    self.index += 1;
+                    continue;
+                }
+            };
+            if start >= end {
+                self.index += 1;
+                self.pos = None;
+                continue;
+            }
+            let seg = buf.get(start..end).unwrap_or_default();
+            let cut = find_unquoted(seg, b',', true).map_or(end, |i| start + i);
+            self.pos = Some(cut + 1);
+            let (mut ts, mut te) = (start, cut);
+            while ts < te && buf.get(ts).is_some_and(|&c| is_lws(c)) {
+                ts += 1;
+            }
+            while te > ts && buf.get(te - 1).is_some_and(|&c| is_lws(c)) {
+                te -= 1;
+            }
+            if ts == te {
+                continue;
+            }
+            let rest = buf.get(cut..end).unwrap_or_default();
+            let alone = !self.seen_on_line && rest.iter().all(|&c| c == b',' || is_lws(c));
+            self.seen_on_line = true;
+            return Some(HeaderValue {
+                text: self.msg.text(ts..te),
+                range: (ts, te),
+                header_index: self.index,
+                alone_on_line: alone,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INVITE: &str = "INVITE sip:bob@biloxi.com SIP/2.0\r\n\
+Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds, SIP/2.0/TCP p1.example.com;branch=z9hG4bK1\r\n\
+v: SIP/2.0/UDP p2.example.com;branch=z9hG4bK2\r\n\
+Max-Forwards: 70\r\n\
+To: Bob <sip:bob@biloxi.com>\r\n\
+From: \"Alice, A.\" <sip:alice@atlanta.com>;tag=1928301774\r\n\
+Call-ID: a84b4c76e66710@pc33.atlanta.com\r\n\
+CSeq: 314159 INVITE\r\n\
+Contact: <sip:alice@pc33.atlanta.com>\r\n\
+X-Odd:  spaced  \r\n\
+Content-Type: application/sdp\r\n\
+Content-Length: 4\r\n\
+\r\n\
+v=0\r\nextra";
+
+    fn msg(s: &str) -> Message {
+        Message::parse(Bytes::copy_from_slice(s.as_bytes())).unwrap()
+    }
+
+    fn err(s: &str) -> ParseErrorKind {
+        match Message::parse(Bytes::copy_from_slice(s.as_bytes())) {
+            Ok(m) => m.validate().unwrap_err().kind,
+            Err(e) => e.kind,
+        }
+    }
+
+    #[test]
+    fn parses_request() {
+        let m = msg(INVITE);
+        m.validate().unwrap();
+        assert!(m.is_request());
+        assert_eq!(m.method(), Some(&Method::INVITE));
+        assert_eq!(m.request_uri(), Some("sip:bob@biloxi.com"));
+        assert_eq!(m.headers().len(), 11);
+        assert_eq!(m.body(), b"v=0\r");
+        assert_eq!(m.call_id().unwrap(), "a84b4c76e66710@pc33.atlanta.com");
+        assert_eq!(m.cseq().unwrap().seq, 314159);
+        assert_eq!(m.from().unwrap().tag(), Some("1928301774"));
+        assert_eq!(m.from().unwrap().display, Some("Alice, A."));
+        assert_eq!(m.to().unwrap().tag(), None);
+        assert_eq!(m.max_forwards().unwrap(), Some(70));
+        assert_eq!(m.expires().unwrap(), None);
+        assert_eq!(m.header_by_name("x-odd"), Some("spaced"));
+        assert_eq!(m.header_by_name("l"), Some("4"));
+        assert_eq!(m.header_by_name("nope"), None);
+        assert_eq!(m.top_via().unwrap().host_str, "pc33.atlanta.com");
+        let vias: Vec<_> = m.header_values(HeaderName::VIA).collect();
+        assert_eq!(vias.len(), 3);
+        assert!(!vias[0].alone_on_line);
+        assert!(!vias[1].alone_on_line);
+        assert!(vias[2].alone_on_line);
+        assert_eq!(vias[1].text, "SIP/2.0/TCP p1.example.com;branch=z9hG4bK1");
+        assert_eq!(vias[2].header_index, 1);
+        assert_eq!(m.vias().filter(Result::is_ok).count(), 3);
+        let h = &m.headers()[0];
+        assert_eq!(m.name_str(h), "Via");
+        let cid = m.call_id().unwrap();
+        assert_eq!(&m.slice_of(cid)[..], cid.as_bytes());
+        assert_eq!(m.offset_of(cid), Some(m.headers()[5].value_range.start));
+    }
+
+    #[test]
+    fn parses_response() {
+        let m = msg(
+            "SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\n\
+From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\n\r\n",
+        );
+        m.validate().unwrap();
+        assert_eq!(m.status(), Some(StatusCode::RINGING));
+        assert_eq!(m.reason(), Some("Ringing"));
+        assert!(m.body().is_empty());
+        let m = msg("SIP/2.0 100 \r\n\r\n");
+        assert_eq!(m.reason(), Some(""));
+    }
+
+    #[test]
+    fn folding_and_leading_crlf() {
+        let m = msg("\r\n\r\nOPTIONS sip:a@b SIP/2.0\r\nSubject: one\r\n two\r\n\r\n");
+        assert_eq!(m.header(HeaderName::SUBJECT), Some("one\r\n two"));
+    }
+
+    #[test]
+    fn errors_name_the_fault() {
+        use ParseErrorKind as K;
+        assert_eq!(err("SIP/2.0 4294967301 x\r\n\r\n"), K::StatusCode);
+        assert_eq!(err("SIP/2.0 099 x\r\n\r\n"), K::StatusCode);
+        assert_eq!(err("SIP/7.0 200 OK\r\n\r\n"), K::Version);
+        assert_eq!(err("INVITE sip:a@b SIP/7.0\r\n\r\n"), K::Version);
+        assert_eq!(err("INVITE sip:a@b\r\n\r\n"), K::StartLine);
+        assert_eq!(err("INVITE sip:a@b SIP/2.0  \r\n\r\n"), K::StartLine);
+        assert_eq!(err("INVITE <sip:a@b> SIP/2.0\r\n\r\n"), K::RequestUri);
+        assert_eq!(err("INVITE sip:a@b; lr SIP/2.0\r\n\r\n"), K::RequestUri);
+        assert_eq!(
+            err("INVITE sip:a@b SIP/2.0\r\nFoo bar\r\n\r\n"),
+            K::HeaderLine
+        );
+        assert_eq!(
+            err("INVITE sip:a@b SIP/2.0\r\n: bar\r\n\r\n"),
+            K::HeaderLine
+        );
+        assert_eq!(
+            err("INVITE sip:a@b SIP/2.0\r\n x: bar\r\n\r\n"),
+            K::HeaderLine
+        );
+        assert_eq!(
+            err("INVITE sip:a@b SIP/2.0\r\nA: b\nC: d\r\n\r\n"),
+            K::HeaderLine
+        );
+        assert_eq!(err("INVITE sip:a@b SIP/2.0\r\nA: b\r\n"), K::Unterminated);
+        assert_eq!(err("INVITE sip:a@b SIP/2.0"), K::Unterminated);
+        assert_eq!(
+            err("INVITE sip:a@b SIP/2.0\r\nl: -1\r\n\r\n"),
+            K::ContentLength
+        );
+        assert_eq!(
+            err("INVITE sip:a@b SIP/2.0\r\nl: 5\r\n\r\nabc"),
+            K::ContentLength
+        );
+        assert_eq!(
+            err("INVITE sip:a@b SIP/2.0\r\nl: 1\r\nl: 2\r\n\r\nab"),
+            K::ContentLength
+        );
+        assert_eq!(
+            err("INVITE sip:a@b SIP/2.0\r\nX: \u{e9}\r\n\r\n"),
+            K::Missing(HeaderName::VIA)
+        );
+        let bad_utf8 = b"INVITE sip:a@b SIP/2.0\r\nX: \xff\r\n\r\n";
+        assert_eq!(
+            Message::parse(Bytes::from_static(bad_utf8))
+                .unwrap_err()
+                .kind,
+            K::Utf8
+        );
+        assert_eq!(err(""), K::Unterminated);
+        assert_eq!(err("\r\n"), K::Unterminated);
+    }
+
+    #[test]
+    fn validate_checks() {
+        use ParseErrorKind as K;
+        let base = INVITE.replace("CSeq: 314159 INVITE", "CSeq: 314159 OPTIONS");
+        assert_eq!(err(&base), K::CSeqMethodMismatch);
+        let dup = INVITE.replace(
+            "Max-Forwards: 70\r\n",
+            "Max-Forwards: 70\r\nMax-Forwards: 69\r\n",
+        );
+        assert_eq!(err(&dup), K::Duplicate(HeaderName::MAX_FORWARDS));
+        let missing = INVITE.replace("Call-ID: a84b4c76e66710@pc33.atlanta.com\r\n", "");
+        assert_eq!(err(&missing), K::Missing(HeaderName::CALL_ID));
+        let mf = INVITE.replace("Max-Forwards: 70", "Max-Forwards: seventy");
+        assert_eq!(err(&mf), K::Invalid(HeaderName::MAX_FORWARDS));
+        let via = INVITE.replace("pc33.atlanta.com;branch", "pc33.atlanta.com;;branch");
+        assert_eq!(err(&via), K::Invalid(HeaderName::VIA));
+        let ct = INVITE.replace(
+            "<sip:alice@pc33.atlanta.com>",
+            "<sip:alice@pc33.atlanta.com>;;",
+        );
+        assert_eq!(err(&ct), K::Invalid(HeaderName::CONTACT));
+        let ruri = INVITE.replace(
+            "INVITE sip:bob@biloxi.com",
+            "INVITE sip:bob@biloxi.com?Route=x",
+        );
+        assert_eq!(err(&ruri), K::RequestUri);
+        let star = INVITE.replace("<sip:alice@pc33.atlanta.com>", "*");
+        assert!(msg(&star).validate().is_ok());
+        let no_mf = INVITE.replace("Max-Forwards: 70\r\n", "");
+        assert!(msg(&no_mf).validate().is_ok());
+    }
+
+    #[test]
+    fn empty_values_skipped() {
+        let m = msg("OPTIONS sip:a@b SIP/2.0\r\nRoute: <sip:x;lr>, ,<sip:y;lr>,\r\nRoute:\r\n\r\n");
+        let v: Vec<_> = m.header_values(HeaderName::ROUTE).map(|v| v.text).collect();
+        assert_eq!(v, ["<sip:x;lr>", "<sip:y;lr>"]);
+        assert_eq!(
+            m.header(HeaderName::ROUTE),
+            Some("<sip:x;lr>, ,<sip:y;lr>,")
+        );
+        assert_eq!(m.header_lines(HeaderName::ROUTE).count(), 2);
     }
 }

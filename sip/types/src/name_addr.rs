@@ -1,9 +1,15 @@
 //! name-addr / addr-spec with header parameters (RFC 3261 §20.10 Contact, §20.20 From, §20.39
 //! To, Route, Record-Route, Path, Service-Route, P-Asserted-Identity...).
 
-use crate::error::ParseError;
+use crate::error::{ParseError, ParseErrorKind};
+use crate::header_name::HeaderName;
 use crate::params::Params;
+use crate::scan::{is_lws, is_token_char, quoted_end, trim_lws};
 use crate::uri::Uri;
+
+fn err() -> ParseError {
+    ParseError::new(ParseErrorKind::Invalid(HeaderName::OTHER), 0)
+}
 
 /// `[display-name] <uri> *(;param)` or `addr-spec *(;param)`. In the addr-spec form the
 /// parameters after the URI belong to the header, not the URI (RFC 3261 §20.10).
@@ -21,9 +27,68 @@ pub struct NameAddr<'a> {
 
 impl<'a> NameAddr<'a> {
     /// Parse one value (one element of a comma list).
+    ///
+    /// Errors are `Invalid(HeaderName::OTHER)`; callers that know the header substitute its
+    /// name. The URI is checked for shape only (no LWS inside `<>`, no `?`/`,` in the
+    /// addr-spec form); use [`NameAddr::parsed_uri`] for the full URI grammar.
     pub fn parse(value: &'a str) -> Result<Self, ParseError> {
-        let _ = value;
-        todo!("sip-types helper fills this")
+        let v = trim_lws(value);
+        let b = v.as_bytes();
+        let (display, after_display) = if b.first() == Some(&b'"') {
+            let end = quoted_end(b).ok_or_else(err)?;
+            let inner = v.get(1..end - 1).ok_or_else(err)?;
+            let rest = trim_lws(v.get(end..).ok_or_else(err)?);
+            if !rest.starts_with('<') {
+                return Err(err());
+            }
+            (Some(inner), rest)
+        } else if let Some(lt) = v.find('<') {
+            // Token display name: *(token LWS); RFC 4475 §3.1.1.6 allows no LWS before '<'.
+            let name = trim_lws(&v[..lt]);
+            if !name.bytes().all(|c| is_token_char(c) || is_lws(c)) {
+                return Err(err());
+            }
+            (if name.is_empty() { None } else { Some(name) }, &v[lt..])
+        } else {
+            // addr-spec: the URI ends at the first ';' (header params follow, §20.10).
+            let (uri, params) = match v.find(';') {
+                Some(i) => v.split_at(i),
+                None => (v, ""),
+            };
+            let uri = trim_lws(uri);
+            let params = Params::new(params);
+            if uri.is_empty()
+                || uri
+                    .bytes()
+                    .any(|c| is_lws(c) || matches!(c, b'?' | b',' | b'"' | b'>'))
+                || !params.is_well_formed()
+            {
+                return Err(err());
+            }
+            return Ok(Self {
+                display: None,
+                uri,
+                bracketed: false,
+                params,
+            });
+        };
+        let inner = after_display.strip_prefix('<').ok_or_else(err)?;
+        let gt = inner.find('>').ok_or_else(err)?;
+        let uri = &inner[..gt];
+        if uri.is_empty() || uri.bytes().any(|c| is_lws(c) || c == b'<') {
+            return Err(err());
+        }
+        let rest = trim_lws(&inner[gt + 1..]);
+        let params = Params::new(rest);
+        if !(rest.is_empty() || rest.starts_with(';')) || !params.is_well_formed() {
+            return Err(err());
+        }
+        Ok(Self {
+            display,
+            uri,
+            bracketed: true,
+            params,
+        })
     }
 
     /// Parse the URI.
@@ -34,5 +99,60 @@ impl<'a> NameAddr<'a> {
     /// The `tag` parameter (From/To).
     pub fn tag(&self) -> Option<&'a str> {
         self.params.get("tag").flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms() {
+        let n = NameAddr::parse("\"A. G. Bell\" <sip:agb@bell-telephone.com> ;tag=a48s").unwrap();
+        assert_eq!(n.display, Some("A. G. Bell"));
+        assert_eq!(n.uri, "sip:agb@bell-telephone.com");
+        assert!(n.bracketed);
+        assert_eq!(n.tag(), Some("a48s"));
+
+        let n = NameAddr::parse("Bob <sips:bob@biloxi.com>").unwrap();
+        assert_eq!(n.display, Some("Bob"));
+        assert_eq!(n.tag(), None);
+
+        let n = NameAddr::parse("caller<sip:caller@example.com>;tag=323").unwrap();
+        assert_eq!(n.display, Some("caller"));
+        assert_eq!(n.tag(), Some("323"));
+
+        let n = NameAddr::parse("sip:+19725552222@gw1.example.net;unknownparam").unwrap();
+        assert!(!n.bracketed);
+        assert_eq!(n.uri, "sip:+19725552222@gw1.example.net");
+        assert!(n.params.contains("unknownparam"));
+
+        let n = NameAddr::parse("<sip:x@y;unknownparam>").unwrap();
+        assert_eq!(n.uri, "sip:x@y;unknownparam");
+        assert!(n.params.as_str().is_empty());
+        assert!(matches!(n.parsed_uri(), Ok(Uri::Sip(_))));
+
+        let n = NameAddr::parse(
+            "\"J Rosenberg \\\\\\\"\"       <sip:jdrosen@example.com>\r\n  ;\r\n  tag = 98asjd8",
+        )
+        .unwrap();
+        assert_eq!(n.display, Some("J Rosenberg \\\\\\\""));
+        assert_eq!(n.tag(), Some("98asjd8"));
+    }
+
+    #[test]
+    fn malformed() {
+        for bad in [
+            "\"Mr. J. User <sip:j.user@example.com>",
+            "\"Watson, Thomas\" < sip:t.watson@example.org >",
+            "Bell, Alexander <sip:a.g.bell@bell-tel.com>",
+            "sip:user@example.com?Route=%3Csip:sip.example.com%3E",
+            "\"Joe\" <sip:joe@example.org>;;;;",
+            "<sip:a@b",
+            "<sip:a@b> junk",
+            "",
+        ] {
+            assert!(NameAddr::parse(bad).is_err(), "{bad:?}");
+        }
     }
 }

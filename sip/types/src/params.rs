@@ -21,8 +21,9 @@ impl<'a> Params<'a> {
     /// `Some(Some(value))` for `name=value`, `Some(None)` for a bare `name`, `None` if absent.
     /// Quoted values are returned without their quotes (escapes are left as written).
     pub fn get(&self, name: &str) -> Option<Option<&'a str>> {
-        let _ = name;
-        todo!("sip-types helper fills this")
+        self.iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
     }
 
     /// True if the parameter is present (with or without a value).
@@ -32,6 +33,121 @@ impl<'a> Params<'a> {
 
     /// Every parameter in order as (name, value).
     pub fn iter(&self) -> impl Iterator<Item = (&'a str, Option<&'a str>)> + 'a {
-        std::iter::from_fn(|| todo!("sip-types helper fills this"))
+        let mut rest = self.raw;
+        std::iter::from_fn(move || loop {
+            if rest.is_empty() {
+                return None;
+            }
+            let (one, next) = split_param(rest);
+            rest = next;
+            if let Some(p) = parse_param(one) {
+                return Some(p);
+            }
+        })
+    }
+
+    /// True when every parameter has a non-empty token name (`;;` or `;=x` are not), values
+    /// are tokens, quoted strings or host-like text, and quotes are balanced
+    /// (RFC 3261 §25.1 generic-param; RFC 4475 §3.1.2.1).
+    pub fn is_well_formed(&self) -> bool {
+        let mut rest = self.raw;
+        if rest.is_empty() {
+            return true;
+        }
+        while !rest.is_empty() {
+            let (one, next) = split_param(rest);
+            rest = next;
+            let body = crate::scan::trim_lws(one.strip_prefix(';').unwrap_or(one));
+            let (name, value) = match body.split_once('=') {
+                Some((n, v)) => (crate::scan::trim_lws(n), Some(crate::scan::trim_lws(v))),
+                None => (body, None),
+            };
+            if !crate::scan::is_token(name) {
+                return false;
+            }
+            if let Some(v) = value {
+                if !is_param_value(v) {
+                    return false;
+                }
+            }
+        }
+        !self.raw.trim_start().is_empty() && self.raw.trim_start().starts_with(';')
+    }
+}
+
+/// A gen-value: token, host (IPv6 reference included) or quoted-string.
+fn is_param_value(v: &str) -> bool {
+    if v.starts_with('"') {
+        return crate::scan::quoted_end(v.as_bytes()) == Some(v.len());
+    }
+    !v.is_empty()
+        && v.bytes().all(|b| {
+            crate::scan::is_token_char(b)
+                || matches!(b, b'[' | b']' | b':' | b'/' | b'@' | b'&' | b'$' | b'=')
+        })
+}
+
+/// Split off the first parameter (starting at its `;`) at the next `;` outside quotes.
+fn split_param(s: &str) -> (&str, &str) {
+    let bytes = s.as_bytes();
+    let start = usize::from(bytes.first() == Some(&b';'));
+    let tail = bytes.get(start..).unwrap_or_default();
+    match crate::scan::find_unquoted(tail, b';', false) {
+        Some(i) => s.split_at(start + i),
+        None => (s, ""),
+    }
+}
+
+/// `;name[=value]` to (name, value), LWS trimmed, quotes removed; `None` for an empty name.
+fn parse_param(one: &str) -> Option<(&str, Option<&str>)> {
+    let body = crate::scan::trim_lws(one.strip_prefix(';').unwrap_or(one));
+    let (name, value) = match body.split_once('=') {
+        Some((n, v)) => (crate::scan::trim_lws(n), Some(crate::scan::trim_lws(v))),
+        None => (body, None),
+    };
+    if name.is_empty() {
+        return None;
+    }
+    let value = value.map(|v| match v.strip_prefix('"') {
+        Some(inner) => inner.strip_suffix('"').unwrap_or(inner),
+        None => v,
+    });
+    Some((name, value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn get_and_iter() {
+        let p = Params::new(";branch=z9hG4bK1;rport;received=192.0.2.1;X=\"a;b\"");
+        assert_eq!(p.get("branch"), Some(Some("z9hG4bK1")));
+        assert_eq!(p.get("RPORT"), Some(None));
+        assert_eq!(p.get("x"), Some(Some("a;b")));
+        assert_eq!(p.get("maddr"), None);
+        assert!(p.contains("received"));
+        assert_eq!(p.iter().count(), 4);
+        assert!(p.is_well_formed());
+    }
+
+    #[test]
+    fn lws_around_separators() {
+        let p = Params::new(";\r\n  tag = 98asjd8 ; q = 0.33");
+        assert_eq!(p.get("tag"), Some(Some("98asjd8")));
+        assert_eq!(p.get("q"), Some(Some("0.33")));
+        assert!(p.is_well_formed());
+    }
+
+    #[test]
+    fn malformed() {
+        assert!(!Params::new(";;").is_well_formed());
+        assert!(!Params::new(";;;;").is_well_formed());
+        assert!(!Params::new(";=x").is_well_formed());
+        assert!(!Params::new(";a=\"open").is_well_formed());
+        assert!(!Params::new(";a=").is_well_formed());
+        assert!(Params::new("").is_well_formed());
+        assert!(Params::new(";received=[2001:db8::9:255]").is_well_formed());
+        assert_eq!(Params::new(";;a").iter().count(), 1);
     }
 }

@@ -1,0 +1,95 @@
+//! Transaction matching keys (RFC 3261 §17.1.3 client side, §17.2.3 server side), made of
+//! zero-copy `Bytes` slices of the message so a lookup allocates nothing.
+
+use bytes::Bytes;
+use sip_types::{HeaderName, Message, Method};
+
+/// The key of a server transaction (RFC 3261 §17.2.3).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum ServerKey {
+    /// The top Via branch starts with the magic cookie `z9hG4bK`: branch, sent-by and method
+    /// (ACK counted as INVITE).
+    Branch {
+        branch: Bytes,
+        host: Bytes,
+        port: Option<u16>,
+        method: Method,
+    },
+    /// RFC 2543 peers (no magic cookie): Request-URI, From tag, Call-ID, CSeq number and the
+    /// whole top Via, plus the method (ACK counted as INVITE). The To tag is left out so that
+    /// an ACK, whose To carries our tag, finds its INVITE.
+    Legacy {
+        request_uri: Bytes,
+        from_tag: Bytes,
+        call_id: Bytes,
+        cseq: u32,
+        via: Bytes,
+        method: Method,
+    },
+}
+
+impl ServerKey {
+    /// The key a request matches, `None` if its top Via (or, for RFC 2543 requests, another
+    /// matching field) does not parse.
+    pub(crate) fn of_request(msg: &Message) -> Option<Self> {
+        let method = match msg.method()? {
+            m if *m == Method::ACK => Method::INVITE,
+            m => m.clone(),
+        };
+        let via = msg.top_via().ok()?;
+        if via.has_rfc3261_branch() {
+            return Some(Self::Branch {
+                branch: msg.slice_of(via.branch()?),
+                host: msg.slice_of(via.host_str),
+                port: via.port,
+                method,
+            });
+        }
+        let via_text = msg.header_values(HeaderName::VIA).next()?.text;
+        let from = msg.from().ok()?;
+        Some(Self::Legacy {
+            request_uri: msg.slice_of(msg.request_uri()?),
+            from_tag: from.tag().map(|t| msg.slice_of(t)).unwrap_or_default(),
+            call_id: msg.slice_of(msg.call_id().ok()?),
+            cseq: msg.cseq().ok()?.seq,
+            via: msg.slice_of(via_text),
+            method,
+        })
+    }
+
+    /// The same key for another method: a CANCEL's key turned into its INVITE's (RFC 3261 §9.2).
+    pub(crate) fn with_method(&self, method: Method) -> Self {
+        let mut key = self.clone();
+        match &mut key {
+            Self::Branch { method: m, .. } | Self::Legacy { method: m, .. } => *m = method,
+        }
+        key
+    }
+}
+
+/// The key of a client transaction (RFC 3261 §17.1.3): our branch and the CSeq method.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct ClientKey {
+    branch: Bytes,
+    method: Method,
+}
+
+impl ClientKey {
+    /// The key of a request we send (its top Via carries our branch).
+    pub(crate) fn of_request(msg: &Message) -> Option<Self> {
+        let via = msg.top_via().ok()?;
+        Some(Self {
+            branch: msg.slice_of(via.branch()?),
+            method: msg.method()?.clone(),
+        })
+    }
+
+    /// The key a response matches: top Via branch and CSeq method.
+    pub(crate) fn of_response(msg: &Message) -> Option<Self> {
+        let via = msg.top_via().ok()?;
+        Some(Self {
+            branch: msg.slice_of(via.branch()?),
+            method: msg.cseq().ok()?.method,
+        })
+    }
+}

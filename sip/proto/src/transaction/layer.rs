@@ -1,0 +1,332 @@
+//! The transaction layer (RFC 3261 §17): routes each received message to its transaction in
+//! O(1), runs the four machines and their timers, and queues what to send and what to tell the
+//! TU. Sans-IO: after any `handle_*` or `send_*` call, drain [`TransactionLayer::poll_transmit`]
+//! and [`TransactionLayer::poll_event`], then sleep until [`TransactionLayer::poll_timeout`]
+//! and call [`TransactionLayer::handle_timeout`].
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Instant;
+
+use sip_types::{Message, Method};
+
+use super::client::{ClientState, ClientTransaction};
+use super::client_invite::ClientInvite;
+use super::client_non_invite::ClientNonInvite;
+use super::config::TimerConfig;
+use super::event::{TransactionEvent, Transmit};
+use super::id::{ClientTransactionId, IdMap, ServerTransactionId};
+use super::key::{ClientKey, ServerKey};
+use super::output::{Output, Step};
+use super::server::{ServerState, ServerTransaction};
+use super::server_invite::ServerInvite;
+use super::server_non_invite::ServerNonInvite;
+use super::timer::{Side, TimerQueue};
+use crate::flow::Flow;
+
+/// Lend the layer's queues to a machine (split borrows of `self`).
+macro_rules! output {
+    ($self:ident, $now:expr) => {
+        &mut Output {
+            now: $now,
+            config: &$self.config,
+            transmits: &mut $self.transmits,
+            events: &mut $self.events,
+            timers: &mut $self.timers,
+        }
+    };
+}
+
+/// Every client and server transaction of a node (RFC 3261 §17), sans-IO.
+#[derive(Debug)]
+pub struct TransactionLayer {
+    config: TimerConfig,
+    next_id: u64,
+    clients: IdMap<ClientTransaction>,
+    client_keys: HashMap<ClientKey, u64>,
+    servers: IdMap<ServerTransaction>,
+    server_keys: HashMap<ServerKey, u64>,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<TransactionEvent>,
+    timers: TimerQueue,
+}
+
+impl TransactionLayer {
+    /// An empty layer with the given base timers.
+    pub fn new(config: TimerConfig) -> Self {
+        Self {
+            config,
+            next_id: 1,
+            clients: IdMap::default(),
+            client_keys: HashMap::new(),
+            servers: IdMap::default(),
+            server_keys: HashMap::new(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            timers: TimerQueue::default(),
+        }
+    }
+
+    /// The base timers.
+    pub fn config(&self) -> &TimerConfig {
+        &self.config
+    }
+
+    fn allocate_id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    /// A received, already `validate()`d message. Request retransmissions are absorbed (the
+    /// last response is retransmitted); an ACK for a non-2xx final is absorbed (§17.2.1).
+    /// A request whose matching fields do not parse is dropped.
+    pub fn handle_message(&mut self, now: Instant, msg: Message, flow: Flow) {
+        if msg.is_request() {
+            self.handle_request(now, msg, flow);
+        } else {
+            self.handle_response(now, msg, flow);
+        }
+    }
+
+    fn handle_request(&mut self, now: Instant, msg: Message, flow: Flow) {
+        let Some(key) = ServerKey::of_request(&msg) else {
+            return;
+        };
+        let is = |m: &Method| msg.method() == Some(m);
+        if is(&Method::ACK) {
+            // §17.2.3: an ACK matches the INVITE transaction (its key counts ACK as INVITE).
+            let target = self.server_keys.get(&key).copied();
+            if let Some(id) = target {
+                if let Some(ServerTransaction::Invite(tx)) = self.servers.get_mut(&id) {
+                    if tx.on_ack(msg, flow, output!(self, now)) == Step::Terminated {
+                        self.remove_server(id);
+                    }
+                    return;
+                }
+            }
+            self.events
+                .push_back(TransactionEvent::Ack { request: msg, flow });
+            return;
+        }
+        if let Some(id) = self.server_keys.get(&key).copied() {
+            if let Some(tx) = self.servers.get(&id) {
+                tx.on_retransmission(output!(self, now));
+            }
+            return;
+        }
+        let id = self.allocate_id();
+        let cancels = if is(&Method::CANCEL) {
+            // §9.2: the CANCEL matches its INVITE by the §17.2.3 rules, method aside.
+            self.server_keys
+                .get(&key.with_method(Method::INVITE))
+                .map(|&target| ServerTransactionId(target))
+        } else {
+            None
+        };
+        let tx = if is(&Method::INVITE) {
+            ServerTransaction::Invite(ServerInvite::new(id, key.clone(), flow))
+        } else {
+            ServerTransaction::NonInvite(ServerNonInvite::new(id, key.clone(), flow))
+        };
+        self.server_keys.insert(key, id);
+        self.servers.insert(id, tx);
+        self.events.push_back(TransactionEvent::Request {
+            id: ServerTransactionId(id),
+            request: msg,
+            flow,
+            cancels,
+        });
+    }
+
+    fn handle_response(&mut self, now: Instant, msg: Message, flow: Flow) {
+        let id = ClientKey::of_response(&msg).and_then(|k| self.client_keys.get(&k).copied());
+        let Some(tx) = id.and_then(|id| self.clients.get_mut(&id)) else {
+            self.events.push_back(TransactionEvent::StrayResponse {
+                response: msg,
+                flow,
+            });
+            return;
+        };
+        if tx.on_response(msg, output!(self, now)) == Step::Terminated {
+            if let Some(id) = id {
+                self.remove_client(id);
+            }
+        }
+    }
+
+    /// Start a client transaction for `request` (its top Via carries our fresh branch) towards
+    /// `flow`, sending it. For ACK (to a 2xx) no transaction is made: it is just sent, and
+    /// `None` returned. `None` too, with nothing sent, for a response, a request without a top
+    /// Via branch, or a branch and method already in use by a live client transaction.
+    pub fn send_request(
+        &mut self,
+        now: Instant,
+        request: Message,
+        flow: Flow,
+    ) -> Option<ClientTransactionId> {
+        let method = request.method()?;
+        if *method == Method::ACK {
+            self.transmits.push_back(Transmit {
+                flow,
+                bytes: request.as_bytes().clone(),
+            });
+            return None;
+        }
+        let key = ClientKey::of_request(&request)?;
+        if self.client_keys.contains_key(&key) {
+            return None;
+        }
+        let invite = *method == Method::INVITE;
+        let id = self.allocate_id();
+        let out = output!(self, now);
+        let tx = if invite {
+            ClientTransaction::Invite(ClientInvite::start(id, key.clone(), request, flow, out))
+        } else {
+            ClientTransaction::NonInvite(ClientNonInvite::start(
+                id,
+                key.clone(),
+                &request,
+                flow,
+                out,
+            ))
+        };
+        self.client_keys.insert(key, id);
+        self.clients.insert(id, tx);
+        Some(ClientTransactionId(id))
+    }
+
+    /// Send a response through server transaction `id` (1xx or final; a 2xx to INVITE moves
+    /// it to Accepted per RFC 6026). Returns false, sending nothing, for an unknown id, a
+    /// request, or a response the transaction's state does not allow (a second final).
+    pub fn send_response(
+        &mut self,
+        now: Instant,
+        id: ServerTransactionId,
+        response: Message,
+    ) -> bool {
+        let Some(status) = response.status() else {
+            return false;
+        };
+        let Some(tx) = self.servers.get_mut(&id.0) else {
+            return false;
+        };
+        let bytes = response.as_bytes().clone();
+        let (sent, step) = tx.send_response(status, bytes, output!(self, now));
+        if step == Step::Terminated {
+            self.remove_server(id.0);
+        }
+        sent
+    }
+
+    /// The driver could not send on `flow` (connection refused or reset, ICMP unreachable,
+    /// TLS failure): every transaction on it ends (RFC 3261 §17.1.4, §17.2.4). Client
+    /// transactions still waiting for a final response report
+    /// [`TransactionEvent::TransportError`].
+    pub fn handle_transport_error(&mut self, now: Instant, flow: &Flow) {
+        let mut ids: Vec<u64> = self
+            .clients
+            .iter()
+            .filter(|(_, tx)| tx.flow() == flow)
+            .map(|(id, _)| *id)
+            .collect();
+        ids.sort_unstable();
+        for id in ids {
+            if let Some(tx) = self.clients.get_mut(&id) {
+                if tx.on_transport_error(output!(self, now)) == Step::Terminated {
+                    self.remove_client(id);
+                }
+            }
+        }
+        let mut ids: Vec<u64> = self
+            .servers
+            .iter()
+            .filter(|(_, tx)| tx.flow() == flow)
+            .map(|(id, _)| *id)
+            .collect();
+        ids.sort_unstable();
+        for id in ids {
+            self.remove_server(id);
+        }
+    }
+
+    /// Fire every timer due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some(entry) = self.timers.pop_due(now) {
+            match entry.side {
+                Side::Client => {
+                    let Some(tx) = self.clients.get_mut(&entry.id) else {
+                        continue;
+                    };
+                    if !tx.deadlines_mut().take_if_due(entry.timer, entry.at) {
+                        continue;
+                    }
+                    if tx.on_timer(entry.timer, output!(self, now)) == Step::Terminated {
+                        self.remove_client(entry.id);
+                    }
+                }
+                Side::Server => {
+                    let Some(tx) = self.servers.get_mut(&entry.id) else {
+                        continue;
+                    };
+                    if !tx.deadlines_mut().take_if_due(entry.timer, entry.at) {
+                        continue;
+                    }
+                    if tx.on_timer(entry.timer, output!(self, now)) == Step::Terminated {
+                        self.remove_server(entry.id);
+                    }
+                }
+            }
+        }
+    }
+
+    fn remove_client(&mut self, id: u64) {
+        if let Some(tx) = self.clients.remove(&id) {
+            self.client_keys.remove(tx.key());
+        }
+    }
+
+    fn remove_server(&mut self, id: u64) {
+        if let Some(tx) = self.servers.remove(&id) {
+            self.server_keys.remove(tx.key());
+            self.events.push_back(TransactionEvent::ServerTerminated {
+                id: ServerTransactionId(id),
+            });
+        }
+    }
+
+    /// The next message to send. Drain after every input.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// The next event for the TU. Drain after every input.
+    pub fn poll_event(&mut self) -> Option<TransactionEvent> {
+        self.events.pop_front()
+    }
+
+    /// When to call [`TransactionLayer::handle_timeout`] next (may be early: a cancelled
+    /// timer's deadline is reported until it passes).
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.next_deadline()
+    }
+
+    /// Live server transactions.
+    pub fn server_count(&self) -> usize {
+        self.servers.len()
+    }
+
+    /// Live client transactions.
+    pub fn client_count(&self) -> usize {
+        self.clients.len()
+    }
+
+    /// The state of client transaction `id`, `None` once terminated.
+    pub fn client_state(&self, id: ClientTransactionId) -> Option<ClientState> {
+        self.clients.get(&id.0).map(ClientTransaction::state)
+    }
+
+    /// The state of server transaction `id`, `None` once terminated.
+    pub fn server_state(&self, id: ServerTransactionId) -> Option<ServerState> {
+        self.servers.get(&id.0).map(ServerTransaction::state)
+    }
+}
