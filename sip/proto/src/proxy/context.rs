@@ -1,0 +1,91 @@
+//! The response context of a stateful proxy (RFC 3261 §16.7): the branches of one server
+//! transaction and the best final response seen so far.
+
+use sip_types::{Message, StatusCode};
+
+use super::request::Plan;
+use crate::flow::Flow;
+use crate::transaction::ClientTransactionId;
+
+/// One forwarded copy of the request (§16.6).
+#[derive(Debug)]
+pub(super) struct Branch {
+    pub(super) id: ClientTransactionId,
+    /// The request as sent (for CANCEL, §9.1).
+    pub(super) request: Message,
+    pub(super) flow: Flow,
+    pub(super) provisional: bool,
+    pub(super) done: bool,
+    pub(super) cancel_sent: bool,
+}
+
+/// A final response kept for selection: received from a branch, or made up by the proxy for a
+/// branch that timed out (408) or could not be sent to (503).
+#[derive(Debug)]
+pub(super) enum Candidate {
+    Received(Message),
+    Synthetic,
+}
+
+/// The state of one proxied request.
+#[derive(Debug)]
+pub(super) struct ResponseContext {
+    /// The request as received.
+    pub(super) request: Message,
+    /// Where it came from.
+    pub(super) flow: Flow,
+    pub(super) plan: Plan,
+    /// Index into `plan.targets` of the next target to try.
+    pub(super) next_target: usize,
+    pub(super) branches: Vec<Branch>,
+    pub(super) best: Option<(StatusCode, Candidate)>,
+    /// A final response (2xx, or the selected best) went upstream.
+    pub(super) final_sent: bool,
+    /// A CANCEL arrived, or a 6xx/2xx ended the search (§16.7 steps 5, 10).
+    pub(super) cancelled: bool,
+}
+
+impl ResponseContext {
+    pub(super) fn new(request: Message, flow: Flow, plan: Plan) -> Self {
+        Self {
+            request,
+            flow,
+            plan,
+            next_target: 0,
+            branches: Vec::with_capacity(1),
+            best: None,
+            final_sent: false,
+            cancelled: false,
+        }
+    }
+
+    /// Branches still waiting for a final response.
+    pub(super) fn pending(&self) -> bool {
+        self.branches.iter().any(|b| !b.done)
+    }
+
+    /// Targets not tried yet.
+    pub(super) fn targets_left(&self) -> bool {
+        self.next_target < self.plan.targets.len()
+    }
+
+    /// §16.7 step 6: keep a 6xx over anything, otherwise the lowest class; the first of a class.
+    pub(super) fn offer(&mut self, status: StatusCode, candidate: Candidate) {
+        let better = match &self.best {
+            None => true,
+            Some((old, _)) => old.class() != 6 && (status.class() == 6 || status.class() < old.class()),
+        };
+        if better {
+            self.best = Some((status, candidate));
+        }
+    }
+
+    /// True when the best so far is a failure worth trying the next target for (timeout or
+    /// server error): the edge's serial failover, like Kamailio's failure_route on 408|5xx.
+    pub(super) fn best_is_retryable(&self) -> bool {
+        match &self.best {
+            Some((s, _)) => *s == StatusCode::REQUEST_TIMEOUT || s.class() == 5,
+            None => true,
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! The proxy's own addresses: recognising URIs and Via sent-by values that name this node, and
+//! printing the Via and Record-Route values it inserts (RFC 3261 §16.6 steps 4 and 8).
+
+use std::net::{IpAddr, SocketAddr};
+
+use sip_types::{Host, SipUri};
+
+use crate::flow::Transport;
+
+/// One listening address of the node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalAddr {
+    /// Transport of the listener.
+    pub transport: Transport,
+    /// Bound address.
+    pub addr: SocketAddr,
+}
+
+/// Every address and name this node answers to.
+#[derive(Debug, Clone, Default)]
+pub struct LocalAddrs {
+    listeners: Vec<LocalAddr>,
+    aliases: Vec<String>,
+}
+
+impl LocalAddrs {
+    /// The node's listeners and extra host names (domains it is responsible for).
+    pub fn new(listeners: Vec<LocalAddr>, aliases: Vec<String>) -> Self {
+        Self { listeners, aliases }
+    }
+
+    /// Every listener.
+    pub fn listeners(&self) -> &[LocalAddr] {
+        &self.listeners
+    }
+
+    /// The first listener of `transport`.
+    pub fn for_transport(&self, transport: Transport) -> Option<&LocalAddr> {
+        self.listeners.iter().find(|l| l.transport == transport)
+    }
+
+    /// True when `host:port` names this node: one of its listener addresses (port 5060 or 5061
+    /// when absent), or an alias (any port).
+    pub fn is_ours(&self, host: &Host<'_>, host_str: &str, port: Option<u16>, secure: bool) -> bool {
+        let ip = match host {
+            Host::V4(a) => Some(IpAddr::V4(*a)),
+            Host::V6(a) => Some(IpAddr::V6(*a)),
+            Host::Domain(_) => None,
+        };
+        if let Some(ip) = ip {
+            return self.listeners.iter().any(|l| {
+                let default = if secure || l.transport == Transport::Tls { 5061 } else { 5060 };
+                l.addr.ip() == ip && port.unwrap_or(default) == l.addr.port()
+            });
+        }
+        self.aliases.iter().any(|a| a.eq_ignore_ascii_case(host_str))
+    }
+
+    /// True when `uri` names this node.
+    pub fn is_our_uri(&self, uri: &SipUri<'_>) -> bool {
+        self.is_ours(&uri.host, uri.host_str, uri.port, uri.secure)
+    }
+
+    /// The Via value this node inserts when sending over `local`.
+    pub fn via_value(local: &LocalAddr, branch: &str) -> String {
+        format!(
+            "SIP/2.0/{} {};branch={}",
+            local.transport.via_token(),
+            HostPort(local.addr),
+            branch
+        )
+    }
+
+    /// The Record-Route value for `local` (`<sip:ip:port;transport=x;lr>`).
+    pub fn record_route_value(local: &LocalAddr) -> String {
+        match local.transport {
+            Transport::Udp => format!("<sip:{};lr>", HostPort(local.addr)),
+            Transport::Tls => format!("<sips:{};lr>", HostPort(local.addr)),
+            t => format!("<sip:{};transport={};lr>", HostPort(local.addr), t.param()),
+        }
+    }
+}
+
+/// Prints `ip:port` with IPv6 addresses in brackets.
+#[derive(Debug, Clone, Copy)]
+pub struct HostPort(pub SocketAddr);
+
+impl std::fmt::Display for HostPort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            SocketAddr::V4(a) => write!(f, "{}:{}", a.ip(), a.port()),
+            SocketAddr::V6(a) => write!(f, "[{}]:{}", a.ip(), a.port()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn locals() -> LocalAddrs {
+        LocalAddrs::new(
+            vec![
+                LocalAddr { transport: Transport::Udp, addr: "127.0.0.1:5060".parse().unwrap() },
+                LocalAddr { transport: Transport::Tcp, addr: "127.0.0.1:5070".parse().unwrap() },
+            ],
+            vec!["edge.example.net".into()],
+        )
+    }
+
+    #[test]
+    fn ours_by_address_port_and_alias() {
+        let l = locals();
+        let h = Host::V4("127.0.0.1".parse().unwrap());
+        assert!(l.is_ours(&h, "127.0.0.1", None, false));
+        assert!(l.is_ours(&h, "127.0.0.1", Some(5070), false));
+        assert!(!l.is_ours(&h, "127.0.0.1", Some(5080), false));
+        assert!(l.is_ours(&Host::Domain("EDGE.example.net"), "EDGE.example.net", Some(9), false));
+        assert!(!l.is_ours(&Host::Domain("other.net"), "other.net", None, false));
+    }
+
+    #[test]
+    fn printed_values() {
+        let l = locals();
+        let tcp = l.for_transport(Transport::Tcp).unwrap();
+        assert_eq!(
+            LocalAddrs::via_value(tcp, "z9hG4bKx"),
+            "SIP/2.0/TCP 127.0.0.1:5070;branch=z9hG4bKx"
+        );
+        assert_eq!(LocalAddrs::record_route_value(tcp), "<sip:127.0.0.1:5070;transport=tcp;lr>");
+        let v6 = LocalAddr { transport: Transport::Udp, addr: "[::1]:5060".parse().unwrap() };
+        assert_eq!(LocalAddrs::record_route_value(&v6), "<sip:[::1]:5060;lr>");
+    }
+}

@@ -1,0 +1,255 @@
+//! What a proxy does to a request before it can forward it: the checks of RFC 3261 §16.3, the
+//! Route preprocessing of §16.4, target determination (§16.5, with static routes) and the
+//! edits every branch shares (§16.6 steps 3, 6; §18.2.1 received, RFC 3581 rport).
+
+use sip_types::{Edits, HeaderName, HeaderValue, Message, Method, NameAddr, StatusCode, Uri, Via};
+
+use super::branch::{loop_hash, loop_hash_of_branch};
+use super::local::LocalAddrs;
+use super::locate::{HostTable, Target};
+use super::routes::RouteTable;
+use crate::flow::Flow;
+
+/// A request the proxy answers itself instead of forwarding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// Status code.
+    pub status: StatusCode,
+    /// Reason phrase naming the cause.
+    pub reason: &'static str,
+    /// Option tags for an `Unsupported` header (420).
+    pub unsupported: Option<String>,
+}
+
+impl Rejection {
+    fn new(status: StatusCode, reason: &'static str) -> Self {
+        Self { status, reason, unsupported: None }
+    }
+}
+
+/// How to forward a request: the edits every branch shares and the targets to try in series.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Route pops, strict-routing rewrite, Max-Forwards, received/rport on the top Via.
+    pub edits: Edits,
+    /// Targets, tried in series.
+    pub targets: Vec<Target>,
+    /// Whether each branch gets a Record-Route (§16.6 step 4).
+    pub record_route: bool,
+    /// The loop hash to put in stateful branches.
+    pub loop_hash: u32,
+    /// Name of the static route used, if any.
+    pub route: Option<String>,
+}
+
+/// The routing context the checks need.
+#[derive(Debug, Clone, Copy)]
+pub struct RoutingContext<'a> {
+    /// Our addresses.
+    pub locals: &'a LocalAddrs,
+    /// Static routes.
+    pub routes: &'a RouteTable,
+    /// Names resolved by the driver.
+    pub hosts: &'a HostTable,
+    /// Record-route initial dialog-forming requests.
+    pub record_route: bool,
+}
+
+/// Methods whose initial request creates a dialog (RFC 3261 §12, RFC 6665, RFC 3515).
+fn forms_dialog(method: &Method) -> bool {
+    *method == Method::INVITE
+        || *method == Method::SUBSCRIBE
+        || *method == Method::REFER
+        || *method == Method::NOTIFY
+}
+
+/// §16.3–§16.6: decide whether and where to forward `request`, received on `flow`.
+pub fn plan(ctx: RoutingContext<'_>, request: &Message, flow: &Flow) -> Result<Plan, Rejection> {
+    let method = request.method().cloned().unwrap_or(Method::OPTIONS);
+    let mut edits = Edits::new();
+
+    // §16.3 step 3: Max-Forwards.
+    let max_forwards = request
+        .max_forwards()
+        .map_err(|_| Rejection::new(StatusCode::BAD_REQUEST, "Bad Request (malformed Max-Forwards)"))?;
+    match max_forwards {
+        Some(0) => return Err(Rejection::new(StatusCode::TOO_MANY_HOPS, "Too Many Hops")),
+        Some(n) => {
+            if let Some(h) = request.headers().iter().find(|h| h.name == HeaderName::MAX_FORWARDS) {
+                edits.replace(h.value_range.clone(), (n - 1).min(255).to_string());
+            }
+        }
+        None => {
+            edits.append_header(request, "Max-Forwards", "70");
+        }
+    }
+
+    // §16.3 step 4: loop detection through the hash carried in our own branches.
+    let hash = loop_hash(request);
+    for via in request.vias().flatten() {
+        if ctx.locals.is_ours(&via.host, via.host_str, via.port, false)
+            && via.branch().and_then(loop_hash_of_branch) == Some(hash)
+        {
+            return Err(Rejection::new(StatusCode::LOOP_DETECTED, "Loop Detected"));
+        }
+    }
+
+    // §16.3 step 5: Proxy-Require; we support no extension that needs the proxy's help.
+    if let Some(tags) = request.header(HeaderName::PROXY_REQUIRE) {
+        let tags = tags.trim();
+        if !tags.is_empty() {
+            return Err(Rejection {
+                status: StatusCode::BAD_EXTENSION,
+                reason: "Bad Extension",
+                unsupported: Some(tags.to_owned()),
+            });
+        }
+    }
+
+    // §18.2.1 received and RFC 3581 rport on the top Via.
+    if let Some(top) = request.header_values(HeaderName::VIA).next() {
+        if let Some(value) = received_rport(&top, flow) {
+            edits.replace(top.range.0..top.range.1, value);
+        }
+    }
+
+    let request_uri = request.request_uri().unwrap_or("");
+    let ruri = Uri::parse(request_uri)
+        .map_err(|_| Rejection::new(StatusCode::BAD_REQUEST, "Bad Request (malformed Request-URI)"))?;
+    let routes: Vec<HeaderValue<'_>> = request.header_values(HeaderName::ROUTE).collect();
+    let mut first = 0;
+    let mut last = routes.len();
+
+    // §16.4: a strict router before us put our Record-Route URI in the Request-URI; the real
+    // Request-URI is the last Route value.
+    let mut new_ruri: Option<String> = None;
+    if let Uri::Sip(u) = &ruri {
+        if u.user.is_none() && u.is_loose_route() && ctx.locals.is_our_uri(u) && !routes.is_empty() {
+            if let Some(v) = routes.last() {
+                let na = NameAddr::parse(v.text).map_err(|_| bad_route())?;
+                new_ruri = Some(na.uri.to_owned());
+                edits.remove_value(request, v);
+                last -= 1;
+            }
+        }
+    }
+    // §16.4: pop the Route values that name us (two of them after double record-routing).
+    while first < last {
+        let na = NameAddr::parse(routes[first].text).map_err(|_| bad_route())?;
+        match na.parsed_uri() {
+            Ok(Uri::Sip(u)) if ctx.locals.is_our_uri(&u) => {
+                edits.remove_value(request, &routes[first]);
+                first += 1;
+            }
+            _ => break,
+        }
+    }
+
+    let initial = request.to().ok().and_then(|t| t.tag()).is_none();
+    let record_route = ctx.record_route && initial && forms_dialog(&method);
+    let mut route_name = None;
+
+    // §16.5 / §16.6 step 6-7: the next hop.
+    let targets = if first < last {
+        let next = &routes[first];
+        let na = NameAddr::parse(next.text).map_err(|_| bad_route())?;
+        let Ok(Uri::Sip(next_uri)) = na.parsed_uri() else {
+            return Err(Rejection::new(StatusCode::UNSUPPORTED_URI_SCHEME, "Unsupported URI Scheme (Route)"));
+        };
+        if !next_uri.is_loose_route() {
+            // §16.6 step 6: strict router next: it gets its URI as Request-URI, and the old
+            // Request-URI travels as the last Route value.
+            let old = new_ruri.take().unwrap_or_else(|| request_uri.to_owned());
+            edits.remove_value(request, next);
+            edits.append_header(request, "Route", &format!("<{old}>"));
+            new_ruri = Some(na.uri.to_owned());
+        }
+        ctx.hosts.locate(&next_uri)
+    } else {
+        let effective = new_ruri.as_deref().unwrap_or(request_uri);
+        let target_uri = match Uri::parse(effective) {
+            Ok(Uri::Sip(u)) => u,
+            Ok(_) => {
+                return Err(Rejection::new(StatusCode::UNSUPPORTED_URI_SCHEME, "Unsupported URI Scheme"))
+            }
+            Err(_) => return Err(Rejection::new(StatusCode::BAD_REQUEST, "Bad Request (malformed Route)")),
+        };
+        if let Some(route) = ctx.routes.find(&method, &target_uri) {
+            route_name = Some(route.name.clone());
+            route.destinations.clone()
+        } else if ctx.locals.is_our_uri(&target_uri) {
+            return Err(Rejection::new(StatusCode::NOT_FOUND, "Not Found (no route)"));
+        } else {
+            ctx.hosts.locate(&target_uri)
+        }
+    };
+    if targets.is_empty() {
+        return Err(Rejection::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service Unavailable (next hop not resolvable)",
+        ));
+    }
+    if let Some(uri) = new_ruri {
+        edits.replace_request_uri(request, &uri);
+    }
+    Ok(Plan { edits, targets, record_route, loop_hash: hash, route: route_name })
+}
+
+fn bad_route() -> Rejection {
+    Rejection::new(StatusCode::BAD_REQUEST, "Bad Request (malformed Route)")
+}
+
+/// The top Via value with `received` (when the source differs from sent-by, or rport was asked
+/// for) and a filled `rport` (RFC 3581 §4); `None` when nothing changes.
+fn received_rport(top: &HeaderValue<'_>, flow: &Flow) -> Option<String> {
+    let via = Via::parse(top.text).ok()?;
+    let source_ip = flow.remote.ip();
+    let wants_rport = via.rport().is_some();
+    let sent_by_matches = match via.host {
+        sip_types::Host::V4(a) => std::net::IpAddr::V4(a) == source_ip,
+        sip_types::Host::V6(a) => std::net::IpAddr::V6(a) == source_ip,
+        sip_types::Host::Domain(_) => false,
+    };
+    if sent_by_matches && !wants_rport {
+        return None;
+    }
+    let head_len = top.text.len() - via.params.as_str().len();
+    let mut out = String::with_capacity(top.text.len() + 40);
+    out.push_str(top.text.get(..head_len)?.trim_end());
+    for (name, value) in via.params.iter() {
+        if name.eq_ignore_ascii_case("received") || name.eq_ignore_ascii_case("rport") {
+            continue;
+        }
+        out.push(';');
+        out.push_str(name);
+        if let Some(v) = value {
+            out.push('=');
+            out.push_str(v);
+        }
+    }
+    out.push_str(";received=");
+    out.push_str(&source_ip.to_string());
+    if wants_rport {
+        out.push_str(";rport=");
+        out.push_str(&flow.remote.port().to_string());
+    }
+    Some(out)
+}
+
+/// Where a response goes next (RFC 3261 §18.2.2, RFC 3581 §4): the sent-by of `via`, or its
+/// `received` and `rport` when present. Returns the transport and address.
+pub fn response_destination(via: &Via<'_>) -> Option<Target> {
+    let transport = crate::flow::Transport::from_token(via.transport)?;
+    let ip: std::net::IpAddr = match via.received() {
+        Some(r) => r.trim_start_matches('[').trim_end_matches(']').parse().ok()?,
+        None => match via.host {
+            sip_types::Host::V4(a) => a.into(),
+            sip_types::Host::V6(a) => a.into(),
+            // Names need the driver's resolver (RFC 3263 §5); the sender gave no address.
+            sip_types::Host::Domain(_) => return None,
+        },
+    };
+    let default_port = if transport == crate::flow::Transport::Tls { 5061 } else { 5060 };
+    let port = via.rport().flatten().or(via.port).unwrap_or(default_port);
+    Some(Target { transport, addr: std::net::SocketAddr::new(ip, port) })
+}

@@ -1,0 +1,381 @@
+//! The stateful proxy (RFC 3261 §16.2–§16.10) on top of the transaction layer.
+
+use std::hash::{Hash, Hasher};
+use std::time::Instant;
+
+use sip_types::{HeaderName, Message, Method, RequestBuilder, ResponseBuilder, StatusCode};
+
+use super::context::{Branch, Candidate, ResponseContext};
+use super::local::{LocalAddr, LocalAddrs};
+use super::request::{plan, Rejection, RoutingContext};
+use super::Proxy;
+use crate::flow::Flow;
+use crate::transaction::{ClientTransactionId, ServerTransactionId, TransactionEvent};
+
+impl Proxy {
+    pub(super) fn routing(&self) -> RoutingContext<'_> {
+        RoutingContext {
+            locals: &self.config.locals,
+            routes: &self.config.routes,
+            hosts: &self.config.hosts,
+            record_route: self.config.record_route,
+        }
+    }
+
+    /// Handle every event the transaction layer has queued (handling may queue more).
+    pub(super) fn drain(&mut self, now: Instant) {
+        while let Some(event) = self.transactions.poll_event() {
+            match event {
+                TransactionEvent::Request { id, request, flow, cancels } => {
+                    self.on_request(now, id, request, flow, cancels);
+                }
+                // §16.7 step 10 / RFC 6026: the ACK for a 2xx is end to end, forwarded statelessly.
+                TransactionEvent::Ack { request, flow } => self.stateless_request(request, flow),
+                TransactionEvent::Response { id, response } => self.on_response(now, id, response),
+                TransactionEvent::StrayResponse { response, .. } => {
+                    self.forward_response_statelessly(response);
+                }
+                TransactionEvent::Timeout { id } => {
+                    self.on_branch_failure(now, id, StatusCode::REQUEST_TIMEOUT);
+                }
+                TransactionEvent::TransportError { id } => {
+                    self.on_branch_failure(now, id, StatusCode::SERVICE_UNAVAILABLE);
+                }
+                TransactionEvent::ServerTerminated { id } => self.remove_context(id),
+            }
+        }
+    }
+
+    fn on_request(
+        &mut self,
+        now: Instant,
+        id: ServerTransactionId,
+        request: Message,
+        flow: Flow,
+        cancels: Option<ServerTransactionId>,
+    ) {
+        if request.method() == Some(&Method::CANCEL) {
+            // §16.10: answer the CANCEL, then cancel the matching INVITE's branches.
+            match cancels {
+                Some(invite) if self.contexts.contains_key(&invite) => {
+                    self.respond(now, id, &request, StatusCode::OK, None, None);
+                    self.cancel_context(now, invite);
+                }
+                _ => self.respond(
+                    now,
+                    id,
+                    &request,
+                    StatusCode::CALL_TRANSACTION_DOES_NOT_EXIST,
+                    None,
+                    None,
+                ),
+            }
+            return;
+        }
+        match plan(self.routing(), &request, &flow) {
+            Err(rejection) => {
+                self.stats.rejected += 1;
+                self.reject(now, id, &request, &rejection);
+            }
+            Ok(plan) => {
+                if request.method() == Some(&Method::INVITE) {
+                    // §16.2: a stateful proxy answers an INVITE with 100 at once.
+                    self.respond(now, id, &request, StatusCode::TRYING, None, None);
+                }
+                self.contexts.insert(id, ResponseContext::new(request, flow, plan));
+                if !self.try_next_target(now, id) {
+                    self.finish(now, id);
+                }
+            }
+        }
+    }
+
+    /// Fork to the next untried target (§16.6). False when none could be sent to.
+    fn try_next_target(&mut self, now: Instant, id: ServerTransactionId) -> bool {
+        let Self { contexts, config, branches, transactions, client_branches, stats, .. } = self;
+        let Some(ctx) = contexts.get_mut(&id) else { return false };
+        while let Some(target) = ctx.plan.targets.get(ctx.next_target).copied() {
+            ctx.next_target += 1;
+            let Some(local) = config.locals.for_transport(target.transport).cloned() else {
+                ctx.offer(StatusCode::SERVICE_UNAVAILABLE, Candidate::Synthetic);
+                continue;
+            };
+            let branch = branches.stateful(ctx.plan.loop_hash);
+            let mut edits = ctx.plan.edits.clone();
+            edits.prepend_header(&ctx.request, HeaderName::VIA, &LocalAddrs::via_value(&local, &branch));
+            if ctx.plan.record_route {
+                add_record_route(&mut edits, &ctx.request, &ctx.flow, &local);
+            }
+            let Ok(outgoing) = Message::parse(edits.apply(&ctx.request)) else {
+                ctx.offer(
+                    StatusCode::SERVER_INTERNAL_ERROR,
+                    Candidate::Synthetic,
+                );
+                continue;
+            };
+            let flow = Flow { transport: target.transport, remote: target.addr, local: local.addr, connection: None };
+            if let Some(client) = transactions.send_request(now, outgoing.clone(), flow) {
+                client_branches.insert(client, id);
+                ctx.branches.push(Branch {
+                    id: client,
+                    request: outgoing,
+                    flow,
+                    provisional: false,
+                    done: false,
+                    cancel_sent: false,
+                });
+                stats.forwarded_requests += 1;
+                return true;
+            }
+        }
+        false
+    }
+
+    fn on_response(&mut self, now: Instant, client: ClientTransactionId, response: Message) {
+        let Some(status) = response.status() else { return };
+        if self.cancels.contains(&client) {
+            if status.is_final() {
+                self.cancels.remove(&client);
+            }
+            return;
+        }
+        let Some(&id) = self.client_branches.get(&client) else {
+            // The context is gone (final already sent): 2xx retransmissions still go upstream.
+            if status.is_success() {
+                self.forward_response_statelessly(response);
+            }
+            return;
+        };
+        let Some(ctx) = self.contexts.get_mut(&id) else { return };
+        let Some(index) = ctx.branches.iter().position(|b| b.id == client) else { return };
+        if status.is_provisional() {
+            ctx.branches[index].provisional = true;
+            if ctx.cancelled && !ctx.branches[index].cancel_sent {
+                // §16.10 / §9.1: a branch without a provisional answer is cancelled once it has one.
+                self.send_cancel(now, id, index);
+            }
+            // §16.7 step 5: 100 is never forwarded; other 1xx are, until a final went up.
+            let final_sent = self.contexts.get(&id).is_some_and(|c| c.final_sent);
+            if status != StatusCode::TRYING && !final_sent {
+                self.forward_upstream(now, id, &response);
+            }
+            return;
+        }
+        let was_done = std::mem::replace(&mut ctx.branches[index].done, true);
+        if status.is_success() {
+            // §16.7 step 5: every 2xx goes upstream at once; other branches are cancelled.
+            ctx.final_sent = true;
+            let cancel_others = !was_done && !ctx.cancelled;
+            ctx.cancelled = true;
+            self.forward_upstream(now, id, &response);
+            if cancel_others {
+                self.cancel_pending(now, id);
+            }
+            self.finish(now, id);
+            return;
+        }
+        if was_done {
+            return;
+        }
+        if status.class() == 6 && !ctx.cancelled {
+            // §16.7 step 5: a 6xx ends the search.
+            ctx.cancelled = true;
+            ctx.offer(status, Candidate::Received(response));
+            self.cancel_pending(now, id);
+        } else {
+            ctx.offer(status, Candidate::Received(response));
+        }
+        self.finish(now, id);
+    }
+
+    fn on_branch_failure(&mut self, now: Instant, client: ClientTransactionId, status: StatusCode) {
+        if self.cancels.remove(&client) {
+            return;
+        }
+        let Some(&id) = self.client_branches.get(&client) else { return };
+        let Some(ctx) = self.contexts.get_mut(&id) else { return };
+        let Some(branch) = ctx.branches.iter_mut().find(|b| b.id == client) else { return };
+        if branch.done {
+            return;
+        }
+        branch.done = true;
+        // §16.8: a timeout counts as a 408 from that branch; §16.9: a transport error as a 503.
+        ctx.offer(status, Candidate::Synthetic);
+        self.finish(now, id);
+    }
+
+    /// When no branch is pending: fail over to the next target, or send the best response
+    /// upstream (§16.7 step 6) and drop the context.
+    fn finish(&mut self, now: Instant, id: ServerTransactionId) {
+        let Some(ctx) = self.contexts.get(&id) else { return };
+        if ctx.pending() {
+            return;
+        }
+        if !ctx.final_sent && !ctx.cancelled && ctx.targets_left() && ctx.best_is_retryable() {
+            if self.try_next_target(now, id) {
+                return;
+            }
+        }
+        let Some(mut ctx) = self.contexts.remove(&id) else { return };
+        if !ctx.final_sent {
+            ctx.final_sent = true;
+            match ctx.best.take() {
+                // §16.7 step 6: a 503 is not passed on (it would make the upstream think this
+                // proxy is overloaded): the proxy answers 500 instead.
+                Some((status, Candidate::Received(_))) if status == StatusCode::SERVICE_UNAVAILABLE => {
+                    self.respond(now, id, &ctx.request, StatusCode::SERVER_INTERNAL_ERROR, Some("Server Internal Error (next hop unavailable)"), None);
+                }
+                Some((_, Candidate::Received(response))) => self.forward_upstream(now, id, &response),
+                Some((status, Candidate::Synthetic)) => {
+                    let (status, reason) = match status {
+                        StatusCode::REQUEST_TIMEOUT => (status, "Request Timeout (no answer from next hop)"),
+                        StatusCode::SERVICE_UNAVAILABLE => {
+                            (StatusCode::SERVER_INTERNAL_ERROR, "Server Internal Error (next hop unreachable)")
+                        }
+                        other => (other, other.canonical_reason()),
+                    };
+                    self.respond(now, id, &ctx.request, status, Some(reason), None);
+                }
+                None => self.respond(now, id, &ctx.request, StatusCode::SERVER_INTERNAL_ERROR, Some("Server Internal Error (no target)"), None),
+            }
+        }
+        for branch in &ctx.branches {
+            self.client_branches.remove(&branch.id);
+        }
+    }
+
+    fn remove_context(&mut self, id: ServerTransactionId) {
+        if let Some(ctx) = self.contexts.remove(&id) {
+            for branch in &ctx.branches {
+                self.client_branches.remove(&branch.id);
+            }
+        }
+    }
+
+    /// §16.10: a CANCEL for the request of context `id`.
+    fn cancel_context(&mut self, now: Instant, id: ServerTransactionId) {
+        if let Some(ctx) = self.contexts.get_mut(&id) {
+            ctx.cancelled = true;
+        }
+        self.cancel_pending(now, id);
+    }
+
+    /// CANCEL every pending branch that has had a provisional response; the others are
+    /// cancelled when theirs arrives (§9.1).
+    fn cancel_pending(&mut self, now: Instant, id: ServerTransactionId) {
+        let Some(ctx) = self.contexts.get(&id) else { return };
+        if ctx.request.method() != Some(&Method::INVITE) {
+            return;
+        }
+        let due: Vec<usize> = (0..ctx.branches.len())
+            .filter(|&i| {
+                let b = &ctx.branches[i];
+                !b.done && b.provisional && !b.cancel_sent
+            })
+            .collect();
+        for index in due {
+            self.send_cancel(now, id, index);
+        }
+    }
+
+    /// Build the CANCEL of branch `index` (§9.1: same Request-URI, Call-ID, To, From, CSeq
+    /// number and top Via as the request it cancels, and its Route headers).
+    fn send_cancel(&mut self, now: Instant, id: ServerTransactionId, index: usize) {
+        let Some(ctx) = self.contexts.get_mut(&id) else { return };
+        let Some(branch) = ctx.branches.get_mut(index) else { return };
+        branch.cancel_sent = true;
+        let sent = &branch.request;
+        let (Some(uri), Ok(cseq), Some(via)) =
+            (sent.request_uri(), sent.cseq(), sent.header_values(HeaderName::VIA).next())
+        else {
+            return;
+        };
+        let mut builder = RequestBuilder::new(Method::CANCEL, uri).header("Via", via.text);
+        for route in sent.header_values(HeaderName::ROUTE) {
+            builder = builder.header("Route", route.text);
+        }
+        for name in [HeaderName::FROM, HeaderName::TO, HeaderName::CALL_ID] {
+            if let Some(value) = sent.header(name) {
+                builder = builder.header(name.as_str(), value);
+            }
+        }
+        let builder = builder
+            .header("CSeq", format!("{} CANCEL", cseq.seq))
+            .header("Max-Forwards", "70");
+        let flow = branch.flow;
+        let Ok(cancel) = Message::parse(builder.build()) else { return };
+        if let Some(client) = self.transactions.send_request(now, cancel, flow) {
+            self.cancels.insert(client);
+        }
+    }
+
+    /// Send `response` from a branch upstream through server transaction `id`, without our Via.
+    fn forward_upstream(&mut self, now: Instant, id: ServerTransactionId, response: &Message) {
+        let Some(top) = response.header_values(HeaderName::VIA).next() else { return };
+        let mut edits = sip_types::Edits::new();
+        edits.remove_value(response, &top);
+        let Ok(upstream) = Message::parse(edits.apply(response)) else {
+            self.stats.unroutable_responses += 1;
+            return;
+        };
+        if self.transactions.send_response(now, id, upstream) {
+            self.stats.forwarded_responses += 1;
+        }
+    }
+
+    fn reject(&mut self, now: Instant, id: ServerTransactionId, request: &Message, rejection: &Rejection) {
+        let extra = rejection.unsupported.as_deref().map(|tags| ("Unsupported", tags));
+        self.respond(now, id, request, rejection.status, Some(rejection.reason), extra);
+    }
+
+    /// Answer `request` ourselves through server transaction `id`.
+    fn respond(
+        &mut self,
+        now: Instant,
+        id: ServerTransactionId,
+        request: &Message,
+        status: StatusCode,
+        reason: Option<&str>,
+        extra: Option<(&str, &str)>,
+    ) {
+        let tag = local_tag(self.config.seed, request);
+        let mut builder = ResponseBuilder::new(request, status);
+        if let Some(reason) = reason {
+            builder = builder.reason(reason);
+        }
+        if status != StatusCode::TRYING {
+            builder = builder.to_tag(&tag);
+        }
+        if let Some((name, value)) = extra {
+            builder = builder.header(name, value);
+        }
+        if let Ok(response) = Message::parse(builder.build()) {
+            self.transactions.send_response(now, id, response);
+        }
+    }
+}
+
+/// Add our Record-Route (§16.6 step 4); two when the request leaves on another interface or
+/// transport than it came in on, so that each side sees an address it can reach.
+pub(super) fn add_record_route(
+    edits: &mut sip_types::Edits,
+    request: &Message,
+    incoming: &Flow,
+    outgoing: &LocalAddr,
+) {
+    edits.prepend_header(request, HeaderName::RECORD_ROUTE, &LocalAddrs::record_route_value(outgoing));
+    let inbound = LocalAddr { transport: incoming.transport, addr: incoming.local };
+    if inbound != *outgoing {
+        edits.prepend_header(request, HeaderName::RECORD_ROUTE, &LocalAddrs::record_route_value(&inbound));
+    }
+}
+
+/// A To tag for responses this proxy makes, stable across retransmissions of the request.
+pub(super) fn local_tag(seed: u64, request: &Message) -> String {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    seed.hash(&mut h);
+    request.call_id().ok().hash(&mut h);
+    request.cseq().ok().map(|c| c.seq).hash(&mut h);
+    request.from().ok().and_then(|f| f.tag()).hash(&mut h);
+    format!("{:x}", h.finish())
+}
