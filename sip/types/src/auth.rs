@@ -991,6 +991,29 @@ mod tests {
     }
 
     #[test]
+    fn truncated_and_mangled_values_never_panic() {
+        let v = "Digest realm=\"a\\\"b\", nonce=\"n\", qop=\"auth,auth-int\", stale=true, \
+                 algorithm=AKAv1-MD5, opaque=\"o\", nc=00000001";
+        let bytes = v.as_bytes();
+        for cut in 0..=bytes.len() {
+            let t = String::from_utf8_lossy(bytes.get(..cut).unwrap_or_default());
+            let _ = Challenge::parse(&t);
+            let _ = Credentials::parse(&t);
+            let _ = AuthenticationInfo::parse(&t);
+            for b in [b'"', b',', b'\\', b'=', b'\r', 0u8] {
+                let mut m = bytes.to_vec();
+                if let Some(x) = m.get_mut(cut) {
+                    *x = b;
+                }
+                let t = String::from_utf8_lossy(&m);
+                let _ = Challenge::parse(&t);
+                let _ = Credentials::parse(&t);
+            }
+        }
+        assert!(Challenge::parse(v).is_ok());
+    }
+
+    #[test]
     fn non_ascii_utf8_in_quoted_string() {
         let c = Credentials::parse("Digest username=\"Jäsøn Doe\"").expect("parses");
         assert_eq!(c.username(), Some("Jäsøn Doe"));
