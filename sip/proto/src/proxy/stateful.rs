@@ -211,10 +211,9 @@ impl Proxy {
         if ctx.pending() {
             return;
         }
-        if !ctx.final_sent && !ctx.cancelled && ctx.targets_left() && ctx.best_is_retryable() {
-            if self.try_next_target(now, id) {
-                return;
-            }
+        let retry = !ctx.final_sent && !ctx.cancelled && ctx.targets_left() && ctx.best_is_retryable();
+        if retry && self.try_next_target(now, id) {
+            return;
         }
         let Some(mut ctx) = self.contexts.remove(&id) else { return };
         if !ctx.final_sent {

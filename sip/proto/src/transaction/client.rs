@@ -47,6 +47,13 @@ impl ClientTransaction {
         }
     }
 
+    pub(crate) fn deadlines(&self) -> &Deadlines {
+        match self {
+            Self::Invite(t) => &t.deadlines,
+            Self::NonInvite(t) => &t.deadlines,
+        }
+    }
+
     pub(crate) fn deadlines_mut(&mut self) -> &mut Deadlines {
         match self {
             Self::Invite(t) => &mut t.deadlines,

@@ -1,5 +1,6 @@
 //! Transaction matching keys (RFC 3261 §17.1.3 client side, §17.2.3 server side), made of
-//! zero-copy `Bytes` slices of the message so a lookup allocates nothing.
+//! zero-copy `Bytes` slices of the message, so a lookup allocates nothing (one small box for
+//! RFC 2543 requests).
 
 use bytes::Bytes;
 use sip_types::{HeaderName, Message, Method};
@@ -15,17 +16,21 @@ pub(crate) enum ServerKey {
         port: Option<u16>,
         method: Method,
     },
-    /// RFC 2543 peers (no magic cookie): Request-URI, From tag, Call-ID, CSeq number and the
-    /// whole top Via, plus the method (ACK counted as INVITE). The To tag is left out so that
-    /// an ACK, whose To carries our tag, finds its INVITE.
-    Legacy {
-        request_uri: Bytes,
-        from_tag: Bytes,
-        call_id: Bytes,
-        cseq: u32,
-        via: Bytes,
-        method: Method,
-    },
+    /// RFC 2543 peers (no magic cookie), boxed to keep the common key small.
+    Legacy(Box<LegacyKey>),
+}
+
+/// RFC 3261 §17.2.3 matching for RFC 2543 peers: Request-URI, From tag, Call-ID, CSeq number
+/// and the whole top Via, plus the method (ACK counted as INVITE). The To tag is left out so
+/// that an ACK, whose To carries our tag, finds its INVITE.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct LegacyKey {
+    request_uri: Bytes,
+    from_tag: Bytes,
+    call_id: Bytes,
+    cseq: u32,
+    via: Bytes,
+    method: Method,
 }
 
 impl ServerKey {
@@ -47,21 +52,22 @@ impl ServerKey {
         }
         let via_text = msg.header_values(HeaderName::VIA).next()?.text;
         let from = msg.from().ok()?;
-        Some(Self::Legacy {
+        Some(Self::Legacy(Box::new(LegacyKey {
             request_uri: msg.slice_of(msg.request_uri()?),
             from_tag: from.tag().map(|t| msg.slice_of(t)).unwrap_or_default(),
             call_id: msg.slice_of(msg.call_id().ok()?),
             cseq: msg.cseq().ok()?.seq,
             via: msg.slice_of(via_text),
             method,
-        })
+        })))
     }
 
     /// The same key for another method: a CANCEL's key turned into its INVITE's (RFC 3261 §9.2).
     pub(crate) fn with_method(&self, method: Method) -> Self {
         let mut key = self.clone();
         match &mut key {
-            Self::Branch { method: m, .. } | Self::Legacy { method: m, .. } => *m = method,
+            Self::Branch { method: m, .. } => *m = method,
+            Self::Legacy(k) => k.method = method,
         }
         key
     }

@@ -23,6 +23,9 @@ use super::server_non_invite::ServerNonInvite;
 use super::timer::{Side, TimerQueue};
 use crate::flow::Flow;
 
+/// Below this many heap entries stale timers are not worth sweeping.
+const COMPACT_FLOOR: usize = 4096;
+
 /// Lend the layer's queues to a machine (split borrows of `self`).
 macro_rules! output {
     ($self:ident, $now:expr) => {
@@ -73,7 +76,7 @@ impl TransactionLayer {
 
     fn allocate_id(&mut self) -> u64 {
         let id = self.next_id;
-        self.next_id += 1;
+        self.next_id = self.next_id.wrapping_add(1);
         id
     }
 
@@ -198,6 +201,10 @@ impl TransactionLayer {
     /// Send a response through server transaction `id` (1xx or final; a 2xx to INVITE moves
     /// it to Accepted per RFC 6026). Returns false, sending nothing, for an unknown id, a
     /// request, or a response the transaction's state does not allow (a second final).
+    ///
+    /// The response goes back on the flow the request came from: the same connection on
+    /// reliable transports (RFC 3261 §18.2.2), the source address and port on UDP (the RFC 3581
+    /// symmetric response; a TU wanting the Via `received`/sent-by rule sends statelessly).
     pub fn send_response(
         &mut self,
         now: Instant,
@@ -283,6 +290,7 @@ impl TransactionLayer {
         if let Some(tx) = self.clients.remove(&id) {
             self.client_keys.remove(tx.key());
         }
+        self.compact_timers();
     }
 
     fn remove_server(&mut self, id: u64) {
@@ -292,6 +300,26 @@ impl TransactionLayer {
                 id: ServerTransactionId(id),
             });
         }
+        self.compact_timers();
+    }
+
+    /// Transactions that end early (a final response over TCP) leave their Timer B/F/H
+    /// entries behind until those would have fired. When stale entries outnumber live ones
+    /// four to one, sweep them: O(n), paid for by the 3n pushes since the last sweep.
+    fn compact_timers(&mut self) {
+        let live = (self.clients.len() + self.servers.len()) * 3;
+        if self.timers.len() <= COMPACT_FLOOR.max(live * 4) {
+            return;
+        }
+        let (clients, servers) = (&self.clients, &self.servers);
+        self.timers.retain(|e| match e.side {
+            Side::Client => clients
+                .get(&e.id)
+                .is_some_and(|t| t.deadlines().is_armed_at(e.timer, e.at)),
+            Side::Server => servers
+                .get(&e.id)
+                .is_some_and(|t| t.deadlines().is_armed_at(e.timer, e.at)),
+        });
     }
 
     /// The next message to send. Drain after every input.
@@ -323,6 +351,12 @@ impl TransactionLayer {
     /// The state of client transaction `id`, `None` once terminated.
     pub fn client_state(&self, id: ClientTransactionId) -> Option<ClientState> {
         self.clients.get(&id.0).map(ClientTransaction::state)
+    }
+
+    /// Heap entries held, stale ones included.
+    #[cfg(test)]
+    pub(crate) fn timer_entries(&self) -> usize {
+        self.timers.len()
     }
 
     /// The state of server transaction `id`, `None` once terminated.

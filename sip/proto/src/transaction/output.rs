@@ -39,7 +39,7 @@ impl Output<'_> {
         self.events.push_back(event);
     }
 
-    /// Arm `timer` to fire `after` from now.
+    /// Arm `timer` to fire `after` from now (never, if that is beyond what `Instant` holds).
     pub(crate) fn arm(
         &mut self,
         deadlines: &mut Deadlines,
@@ -48,7 +48,8 @@ impl Output<'_> {
         timer: Timer,
         after: Duration,
     ) {
-        let at = self.now + after;
-        self.timers.arm(deadlines, side, id, timer, at);
+        if let Some(at) = self.now.checked_add(after) {
+            self.timers.arm(deadlines, side, id, timer, at);
+        }
     }
 }

@@ -205,7 +205,11 @@ fn provisional_stops_timers_a_and_b() {
     c.run_until(secs(100.0));
     assert_eq!(c.times(), vec![0.0, 0.5]);
     assert_eq!(statuses(&c.events), vec![180]);
-    assert_eq!(c.layer.client_count(), 1, "Proceeding waits for the TU's Timer C");
+    assert_eq!(
+        c.layer.client_count(),
+        1,
+        "Proceeding waits for the TU's Timer C"
+    );
 }
 
 #[test]
@@ -217,7 +221,10 @@ fn non_2xx_final_is_acked_and_absorbed_until_timer_d() {
     assert_eq!(statuses(&c.events), vec![486], "retransmission absorbed");
     assert_eq!(c.sent.len(), 3, "INVITE, ACK, ACK again");
     let ack = String::from_utf8_lossy(&c.sent[1].1.bytes).into_owned();
-    assert!(ack.starts_with("ACK sip:bob@example.com SIP/2.0\r\n"), "{ack}");
+    assert!(
+        ack.starts_with("ACK sip:bob@example.com SIP/2.0\r\n"),
+        "{ack}"
+    );
     assert!(ack.contains("branch=z9hG4bKa"), "{ack}");
     assert!(ack.contains(";tag=b1"), "To from the response: {ack}");
     assert!(ack.contains("CSeq: 1 ACK"), "{ack}");
@@ -328,7 +335,10 @@ fn server_invite_resends_last_response_and_timer_g_caps_at_t2_until_h() {
     c.receive(invite("z9hG4bKs"), udp());
     assert_eq!(c.sent.len(), 2, "100 resent on retransmission");
     assert!(c.respond(id, response(486, "INVITE", "z9hG4bKs")));
-    assert!(!c.respond(id, response(500, "INVITE", "z9hG4bKs")), "one final");
+    assert!(
+        !c.respond(id, response(500, "INVITE", "z9hG4bKs")),
+        "one final"
+    );
     c.receive(invite("z9hG4bKs"), udp());
     assert_eq!(c.sent.len(), 4, "486 resent on retransmission");
     let requests = c
@@ -396,13 +406,20 @@ fn accepted_passes_acks_and_2xx_retransmissions_until_timer_l() {
     let id = c.server_id();
     assert!(c.respond(id, response(200, "INVITE", "z9hG4bKs")));
     c.receive(invite("z9hG4bKs"), udp());
-    assert_eq!(c.sent.len(), 1, "INVITE retransmission absorbed in Accepted");
+    assert_eq!(
+        c.sent.len(),
+        1,
+        "INVITE retransmission absorbed in Accepted"
+    );
     assert!(c.respond(id, response(200, "INVITE", "z9hG4bKs")));
     assert!(!c.respond(id, response(486, "INVITE", "z9hG4bKs")));
     assert_eq!(c.sent.len(), 2, "the TU's 2xx retransmission goes out");
     // The ACK for a 2xx is a new transaction (new branch): for the TU.
     c.receive(request("ACK", ";branch=z9hG4bKnew", 1, ";tag=b1"), udp());
-    assert!(matches!(c.events.last(), Some(TransactionEvent::Ack { .. })));
+    assert!(matches!(
+        c.events.last(),
+        Some(TransactionEvent::Ack { .. })
+    ));
     assert_eq!(
         c.layer.server_state(id),
         Some(ServerState::Invite(ServerInviteState::Accepted))
@@ -436,7 +453,11 @@ fn non_invite_server_timer_j_and_retransmissions() {
     assert_eq!(c.layer.server_count(), 1);
     c.run_until(secs(32.0));
     assert_eq!(c.layer.server_count(), 0, "Timer J");
-    assert_eq!(c.sent.len(), 4, "no retransmission timer on the server side");
+    assert_eq!(
+        c.sent.len(),
+        4,
+        "no retransmission timer on the server side"
+    );
 
     let mut c = Clock::new();
     c.receive(reg, tcp());
@@ -493,7 +514,11 @@ fn rfc2543_requests_match_without_a_branch() {
     c.receive(request("INVITE", "", 5, ""), udp());
     assert_eq!(c.layer.server_count(), 1, "retransmission matched");
     c.receive(request("INVITE", "", 6, ""), udp());
-    assert_eq!(c.layer.server_count(), 2, "another CSeq is another transaction");
+    assert_eq!(
+        c.layer.server_count(),
+        2,
+        "another CSeq is another transaction"
+    );
     c.take_events();
     c.receive(request("CANCEL", "", 5, ""), udp());
     assert!(matches!(
@@ -571,8 +596,39 @@ fn duplicate_client_branch_is_refused() {
     assert!(c.send_request(invite("z9hG4bKa"), udp()).is_none());
     assert_eq!(c.sent.len(), 1);
     let cancel = request("CANCEL", ";branch=z9hG4bKa", 1, "");
-    assert!(c.send_request(cancel, udp()).is_some(), "CANCEL has its own key");
+    assert!(
+        c.send_request(cancel, udp()).is_some(),
+        "CANCEL has its own key"
+    );
     c.receive(response(200, "CANCEL", "z9hG4bKa"), udp());
     c.receive(response(487, "INVITE", "z9hG4bKa"), udp());
     assert_eq!(statuses(&c.events), vec![200, 487]);
+}
+
+#[test]
+fn stale_timer_entries_are_swept() {
+    let mut c = Clock::new();
+    for n in 0..8_000u32 {
+        let branch = format!(";branch=z9hG4bK{n}");
+        c.send_request(request("OPTIONS", &branch, 1, ""), tcp());
+        c.receive(response(200, "OPTIONS", &format!("z9hG4bK{n}")), tcp());
+    }
+    assert_eq!(c.layer.client_count(), 0);
+    assert!(
+        c.layer.timer_entries() <= 4096,
+        "{} stale Timer F entries kept",
+        c.layer.timer_entries()
+    );
+    // A live transaction's timers survive a sweep.
+    let id = c
+        .send_request(request("OPTIONS", ";branch=z9hG4bKlive", 1, ""), tcp())
+        .expect("id");
+    for n in 0..2_000u32 {
+        let branch = format!(";branch=z9hG4bKx{n}");
+        c.send_request(request("OPTIONS", &branch, 1, ""), tcp());
+        c.receive(response(200, "OPTIONS", &format!("z9hG4bKx{n}")), tcp());
+    }
+    c.events.clear();
+    c.run_until(secs(32.0));
+    assert!(matches!(c.events.as_slice(), [TransactionEvent::Timeout { id: t }] if *t == id));
 }

@@ -82,6 +82,11 @@ impl Deadlines {
         }
     }
 
+    /// True if `timer` is armed for `at` (a heap entry for it is live).
+    pub(crate) fn is_armed_at(&self, timer: Timer, at: Instant) -> bool {
+        matches!(self.0.get(timer.slot()), Some(Some(armed)) if *armed == (at, timer))
+    }
+
     /// True if `timer` is armed.
     #[cfg(test)]
     pub(crate) fn is_armed(&self, timer: Timer) -> bool {
@@ -139,9 +144,13 @@ impl TimerQueue {
     }
 
     /// Entries held, stale ones included.
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.heap.len()
+    }
+
+    /// Drop the entries `live` rejects (stale ones), in O(n).
+    pub(crate) fn retain(&mut self, mut live: impl FnMut(&Entry) -> bool) {
+        self.heap.retain(|Reverse(e)| live(e));
     }
 }
 
