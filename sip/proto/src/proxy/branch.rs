@@ -9,6 +9,29 @@ use std::hash::{Hash, Hasher};
 
 use sip_types::Message;
 
+/// FNV-1a, 64 bits: a fast hash for values that never key a hash table (no flooding risk).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Fnv64(u64);
+
+impl Default for Fnv64 {
+    fn default() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv64 {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
 /// The RFC 3261 magic cookie.
 pub const MAGIC_COOKIE: &str = "z9hG4bK";
 
@@ -34,7 +57,7 @@ impl BranchGenerator {
     /// A branch derived from the incoming request alone (§16.11): the same input gives the same
     /// branch, and different transactions give different ones.
     pub fn stateless(&self, request: &Message) -> String {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
+        let mut h = Fnv64::default();
         self.seed.hash(&mut h);
         match request.top_via() {
             Ok(via) if via.has_rfc3261_branch() => {
@@ -57,17 +80,24 @@ impl BranchGenerator {
 }
 
 /// The loop-detection hash of §16.6 step 8: over the fields that, when unchanged, mean the
-/// request came back to us without being retargeted (Request-URI, From tag, To tag, Call-ID,
-/// CSeq number, Route, Proxy-Require).
+/// request came back to us without being retargeted (Request-URI, From, To, Call-ID, CSeq,
+/// Route, Proxy-Require).
 pub fn loop_hash(request: &Message) -> u32 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    use sip_types::HeaderName;
+    // The raw header values stand for their tags: a request that comes back unchanged has them
+    // byte for byte, and hashing text avoids parsing on every forwarded request.
+    let mut h = Fnv64::default();
     request.request_uri().hash(&mut h);
-    request.from().ok().and_then(|f| f.tag()).hash(&mut h);
-    request.to().ok().and_then(|t| t.tag()).hash(&mut h);
-    request.call_id().ok().hash(&mut h);
-    request.cseq().ok().map(|c| c.seq).hash(&mut h);
-    request.header(sip_types::HeaderName::ROUTE).hash(&mut h);
-    request.header(sip_types::HeaderName::PROXY_REQUIRE).hash(&mut h);
+    for name in [
+        HeaderName::FROM,
+        HeaderName::TO,
+        HeaderName::CALL_ID,
+        HeaderName::CSEQ,
+        HeaderName::ROUTE,
+        HeaderName::PROXY_REQUIRE,
+    ] {
+        request.header(name).hash(&mut h);
+    }
     // Truncation to 32 bits is deliberate: the branch carries 8 hex digits.
     (h.finish() & 0xffff_ffff) as u32
 }

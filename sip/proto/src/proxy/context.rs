@@ -11,8 +11,8 @@ use crate::transaction::ClientTransactionId;
 #[derive(Debug)]
 pub(super) struct Branch {
     pub(super) id: ClientTransactionId,
-    /// The request as sent (for CANCEL, §9.1).
-    pub(super) request: Message,
+    /// The request as sent (parsed again only to build a CANCEL, §9.1).
+    pub(super) request: bytes::Bytes,
     pub(super) flow: Flow,
     pub(super) provisional: bool,
     pub(super) done: bool,

@@ -21,12 +21,22 @@ pub struct LocalAddr {
 pub struct LocalAddrs {
     listeners: Vec<LocalAddr>,
     aliases: Vec<String>,
+    /// `ip:port` and `[v6]:port` of every listener, for cheap text checks.
+    sent_by: Vec<String>,
 }
 
 impl LocalAddrs {
     /// The node's listeners and extra host names (domains it is responsible for).
     pub fn new(listeners: Vec<LocalAddr>, aliases: Vec<String>) -> Self {
-        Self { listeners, aliases }
+        let sent_by = listeners.iter().map(|l| HostPort(l.addr).to_string()).collect();
+        Self { listeners, aliases, sent_by }
+    }
+
+    /// True when `text` may name this node (contains a listener's `ip:port` or an alias): a
+    /// cheap filter before parsing a header value to check properly.
+    pub fn mentioned_in(&self, text: &str) -> bool {
+        self.sent_by.iter().any(|s| text.contains(s.as_str()))
+            || self.aliases.iter().any(|a| text.contains(a.as_str()))
     }
 
     /// Every listener.

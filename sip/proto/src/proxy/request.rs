@@ -86,7 +86,11 @@ pub fn plan(ctx: RoutingContext<'_>, request: &Message, flow: &Flow) -> Result<P
 
     // §16.3 step 4: loop detection through the hash carried in our own branches.
     let hash = loop_hash(request);
-    for via in request.vias().flatten() {
+    for value in request.header_values(HeaderName::VIA) {
+        if !ctx.locals.mentioned_in(value.text) {
+            continue;
+        }
+        let Ok(via) = Via::parse(value.text) else { continue };
         if ctx.locals.is_ours(&via.host, via.host_str, via.port, false)
             && via.branch().and_then(loop_hash_of_branch) == Some(hash)
         {

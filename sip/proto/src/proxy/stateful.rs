@@ -3,6 +3,8 @@
 use std::hash::{Hash, Hasher};
 use std::time::Instant;
 
+use bytes::Bytes;
+
 use sip_types::{HeaderName, Message, Method, RequestBuilder, ResponseBuilder, StatusCode};
 
 use super::context::{Branch, Candidate, ResponseContext};
@@ -106,15 +108,11 @@ impl Proxy {
             if ctx.plan.record_route {
                 add_record_route(&mut edits, &ctx.request, &ctx.flow, &local);
             }
-            let Ok(outgoing) = Message::parse(edits.apply(&ctx.request)) else {
-                ctx.offer(
-                    StatusCode::SERVER_INTERNAL_ERROR,
-                    Candidate::Synthetic,
-                );
-                continue;
-            };
+            let outgoing = edits.apply(&ctx.request);
             let flow = Flow { transport: target.transport, remote: target.addr, local: local.addr, connection: None };
-            if let Some(client) = transactions.send_request(now, outgoing.clone(), flow) {
+            let method = ctx.request.method().cloned().unwrap_or(Method::OPTIONS);
+            let sent = transactions.send_request_bytes(now, outgoing.clone(), flow, Bytes::from(branch), method);
+            if let Some(client) = sent {
                 client_branches.insert(client, id);
                 ctx.branches.push(Branch {
                     id: client,
@@ -283,7 +281,7 @@ impl Proxy {
         let Some(ctx) = self.contexts.get_mut(&id) else { return };
         let Some(branch) = ctx.branches.get_mut(index) else { return };
         branch.cancel_sent = true;
-        let sent = &branch.request;
+        let Ok(sent) = Message::parse(branch.request.clone()) else { return };
         let (Some(uri), Ok(cseq), Some(via)) =
             (sent.request_uri(), sent.cseq(), sent.header_values(HeaderName::VIA).next())
         else {
@@ -311,13 +309,10 @@ impl Proxy {
     /// Send `response` from a branch upstream through server transaction `id`, without our Via.
     fn forward_upstream(&mut self, now: Instant, id: ServerTransactionId, response: &Message) {
         let Some(top) = response.header_values(HeaderName::VIA).next() else { return };
+        let Some(status) = response.status() else { return };
         let mut edits = sip_types::Edits::new();
         edits.remove_value(response, &top);
-        let Ok(upstream) = Message::parse(edits.apply(response)) else {
-            self.stats.unroutable_responses += 1;
-            return;
-        };
-        if self.transactions.send_response(now, id, upstream) {
+        if self.transactions.send_response_bytes(now, id, status, edits.apply(response)) {
             self.stats.forwarded_responses += 1;
         }
     }
@@ -348,9 +343,7 @@ impl Proxy {
         if let Some((name, value)) = extra {
             builder = builder.header(name, value);
         }
-        if let Ok(response) = Message::parse(builder.build()) {
-            self.transactions.send_response(now, id, response);
-        }
+        self.transactions.send_response_bytes(now, id, status, builder.build());
     }
 }
 

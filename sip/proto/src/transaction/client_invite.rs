@@ -66,7 +66,8 @@ pub(crate) struct ClientInvite {
     pub(crate) state: ClientInviteState,
     pub(crate) key: ClientKey,
     pub(crate) flow: Flow,
-    request: Message,
+    /// The INVITE as sent (parsed again only to build the ACK of a non-2xx, a rare path).
+    request: Bytes,
     ack: Option<Bytes>,
     interval: Duration,
     pub(crate) deadlines: Deadlines,
@@ -77,7 +78,7 @@ impl ClientInvite {
     pub(crate) fn start(
         id: u64,
         key: ClientKey,
-        request: Message,
+        request: Bytes,
         flow: Flow,
         out: &mut Output<'_>,
     ) -> Self {
@@ -91,7 +92,7 @@ impl ClientInvite {
             interval: out.config.t1(),
             deadlines: Deadlines::default(),
         };
-        out.send(flow, tx.request.as_bytes().clone());
+        out.send(flow, tx.request.clone());
         if !flow.transport.is_reliable() {
             out.arm(&mut tx.deadlines, Side::Client, id, Timer::A, tx.interval);
         }
@@ -126,7 +127,9 @@ impl ClientInvite {
                 } else if status.is_success() {
                     self.enter_accepted(out);
                 } else {
-                    self.ack = ack_for_non_2xx(&self.request, &response);
+                    self.ack = Message::parse(self.request.clone())
+                        .ok()
+                        .and_then(|invite| ack_for_non_2xx(&invite, &response));
                     self.send_ack(out);
                     self.deadlines.cancel(Timer::A);
                     self.deadlines.cancel(Timer::B);
@@ -175,7 +178,7 @@ impl ClientInvite {
     pub(crate) fn on_timer(&mut self, timer: Timer, out: &mut Output<'_>) -> Step {
         match (timer, self.state) {
             (Timer::A, ClientInviteState::Calling) => {
-                out.send(self.flow, self.request.as_bytes().clone());
+                out.send(self.flow, self.request.clone());
                 self.interval = self.interval.saturating_mul(2);
                 out.arm(
                     &mut self.deadlines,

@@ -78,7 +78,7 @@ impl ClientNonInvite {
     pub(crate) fn start(
         id: u64,
         key: ClientKey,
-        request: &Message,
+        request: bytes::Bytes,
         flow: Flow,
         out: &mut Output<'_>,
     ) -> Self {
@@ -87,7 +87,7 @@ impl ClientNonInvite {
             state: ClientNonInviteState::Trying,
             key,
             flow,
-            request: request.as_bytes().clone(),
+            request,
             interval: out.config.t1(),
             deadlines: Deadlines::default(),
         };

@@ -81,6 +81,11 @@ pub(crate) struct ClientKey {
 }
 
 impl ClientKey {
+    /// The key of a request we send, from its branch and method.
+    pub(crate) fn new(branch: Bytes, method: Method) -> Self {
+        Self { branch, method }
+    }
+
     /// The key of a request we send (its top Via carries our branch).
     pub(crate) fn of_request(msg: &Message) -> Option<Self> {
         let via = msg.top_via().ok()?;

@@ -7,7 +7,8 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
-use sip_types::{Message, Method};
+use bytes::Bytes;
+use sip_types::{Message, Method, StatusCode};
 
 use super::client::{ClientState, ClientTransaction};
 use super::client_invite::ClientInvite;
@@ -167,8 +168,8 @@ impl TransactionLayer {
         request: Message,
         flow: Flow,
     ) -> Option<ClientTransactionId> {
-        let method = request.method()?;
-        if *method == Method::ACK {
+        let method = request.method()?.clone();
+        if method == Method::ACK {
             self.transmits.push_back(Transmit {
                 flow,
                 bytes: request.as_bytes().clone(),
@@ -176,22 +177,46 @@ impl TransactionLayer {
             return None;
         }
         let key = ClientKey::of_request(&request)?;
+        self.start_client(now, key, method, request.as_bytes().clone(), flow)
+    }
+
+    /// [`TransactionLayer::send_request`] for a request the caller has just printed and whose
+    /// top Via branch and method it knows (a proxy's forwarded request): no parsing. The
+    /// caller guarantees that `bytes` is a well-formed request with that branch and method.
+    pub fn send_request_bytes(
+        &mut self,
+        now: Instant,
+        bytes: Bytes,
+        flow: Flow,
+        branch: Bytes,
+        method: Method,
+    ) -> Option<ClientTransactionId> {
+        if method == Method::ACK {
+            self.transmits.push_back(Transmit { flow, bytes });
+            return None;
+        }
+        let key = ClientKey::new(branch, method.clone());
+        self.start_client(now, key, method, bytes, flow)
+    }
+
+    fn start_client(
+        &mut self,
+        now: Instant,
+        key: ClientKey,
+        method: Method,
+        bytes: Bytes,
+        flow: Flow,
+    ) -> Option<ClientTransactionId> {
         if self.client_keys.contains_key(&key) {
             return None;
         }
-        let invite = *method == Method::INVITE;
+        let invite = method == Method::INVITE;
         let id = self.allocate_id();
         let out = output!(self, now);
         let tx = if invite {
-            ClientTransaction::Invite(ClientInvite::start(id, key.clone(), request, flow, out))
+            ClientTransaction::Invite(ClientInvite::start(id, key.clone(), bytes, flow, out))
         } else {
-            ClientTransaction::NonInvite(ClientNonInvite::start(
-                id,
-                key.clone(),
-                &request,
-                flow,
-                out,
-            ))
+            ClientTransaction::NonInvite(ClientNonInvite::start(id, key.clone(), bytes, flow, out))
         };
         self.client_keys.insert(key, id);
         self.clients.insert(id, tx);
@@ -214,10 +239,21 @@ impl TransactionLayer {
         let Some(status) = response.status() else {
             return false;
         };
+        self.send_response_bytes(now, id, status, response.as_bytes().clone())
+    }
+
+    /// [`TransactionLayer::send_response`] for a response the caller has just printed and whose
+    /// status it knows: no parsing. The caller guarantees `bytes` is that response.
+    pub fn send_response_bytes(
+        &mut self,
+        now: Instant,
+        id: ServerTransactionId,
+        status: StatusCode,
+        bytes: Bytes,
+    ) -> bool {
         let Some(tx) = self.servers.get_mut(&id.0) else {
             return false;
         };
-        let bytes = response.as_bytes().clone();
         let (sent, step) = tx.send_response(status, bytes, output!(self, now));
         if step == Step::Terminated {
             self.remove_server(id.0);
