@@ -50,13 +50,19 @@ impl Edge {
     }
 
     /// Run until `shutdown` resolves; returns the proxy's counters.
-    pub async fn run(mut self, shutdown: impl Future<Output = ()>) -> ProxyStats {
-        tokio::pin!(shutdown);
+    pub async fn run(mut self, shutdown: impl Future<Output = ()> + Send + 'static) -> ProxyStats {
+        // The signal futures are costly to poll; a task waits on them and flips a flag that is
+        // cheap to check on every turn of the loop.
+        let (stop_tx, mut stop) = tokio::sync::oneshot::channel::<()>();
+        let waiter = tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop_tx.send(());
+        });
         loop {
             let deadline = self.proxy.poll_timeout();
             tokio::select! {
                 biased;
-                () = &mut shutdown => break,
+                _ = &mut stop => break,
                 event = self.events.recv() => {
                     let Some(event) = event else { break };
                     let now = Instant::now();
@@ -72,6 +78,7 @@ impl Edge {
             }
             self.flush();
         }
+        waiter.abort();
         self.network.shutdown().await;
         self.proxy.stats()
     }
