@@ -6,6 +6,9 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+/// Environment variables `IMS_EDGE__<SECTION>__<KEY>` override the file.
+pub const ENV_PREFIX: &str = "IMS_EDGE";
+
 /// Built-in defaults, under the `--config` file and `IMS_*` variables.
 pub const DEFAULTS: &str = r#"
 [node]

@@ -3,12 +3,12 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ims_edge::config::{EdgeConfig, DEFAULTS};
+use ims_edge::config::{EdgeConfig, DEFAULTS, ENV_PREFIX};
 use ims_edge::Edge;
 
 fn main() -> ExitCode {
     let cli = role_kit::Cli::parse();
-    let config: EdgeConfig = match role_kit::load_config(DEFAULTS, cli.config.as_deref()) {
+    let config: EdgeConfig = match role_kit::load_config(DEFAULTS, cli.config.as_deref(), ENV_PREFIX) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("ims-edge: configuration error: {e}");

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use ims_edge::config::{EdgeConfig, DEFAULTS};
+use ims_edge::config::{EdgeConfig, DEFAULTS, ENV_PREFIX};
 use ims_edge::Edge;
 use sip_proto::Transport;
 use sip_types::{HeaderName, Message};
@@ -18,7 +18,7 @@ fn config(uas: SocketAddr, extra: &str) -> EdgeConfig {
     );
     let path = std::env::temp_dir().join(format!("edge-test-{}-{}.toml", std::process::id(), uas.port()));
     std::fs::write(&path, text).unwrap();
-    role_kit::load_config(DEFAULTS, Some(&path)).unwrap()
+    role_kit::load_config(DEFAULTS, Some(&path), ENV_PREFIX).unwrap()
 }
 
 struct Running {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 #[command(version, about)]
 pub struct Cli {
     /// Configuration file (TOML). Keys may be overridden by environment variables
-    /// `IMS_<SECTION>__<KEY>` (e.g. `IMS_NODE__MODE=stateless`).
+    /// `<ROLE PREFIX>__<SECTION>__<KEY>` (e.g. `IMS_EDGE__NODE__MODE=stateless`).
     #[arg(long, short = 'c')]
     pub config: Option<PathBuf>,
 

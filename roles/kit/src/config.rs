@@ -35,8 +35,13 @@ pub enum ConfigError {
 }
 
 /// Load `T` from `defaults` (TOML text compiled into the binary), then the file at `path`,
-/// then environment variables `IMS_<SECTION>__<KEY>`.
-pub fn load_config<T: DeserializeOwned>(defaults: &str, path: Option<&Path>) -> Result<T, ConfigError> {
+/// then environment variables `<ENV_PREFIX>__<SECTION>__<KEY>` (e.g. `IMS_EDGE__NODE__MODE`).
+/// Each role has its own prefix, so that one role's variables never reach another's schema.
+pub fn load_config<T: DeserializeOwned>(
+    defaults: &str,
+    path: Option<&Path>,
+    env_prefix: &str,
+) -> Result<T, ConfigError> {
     use config::{Config, Environment, File, FileFormat};
 
     let mut builder = Config::builder().add_source(File::from_str(defaults, FileFormat::Toml));
@@ -60,8 +65,8 @@ pub fn load_config<T: DeserializeOwned>(defaults: &str, path: Option<&Path>) -> 
         None => "<defaults>".to_owned(),
     };
     builder = builder.add_source(
-        Environment::with_prefix("IMS")
-            .prefix_separator("_")
+        Environment::with_prefix(env_prefix)
+            .prefix_separator("__")
             .separator("__")
             .try_parsing(true),
     );
@@ -104,22 +109,32 @@ mod tests {
     #[test]
     fn file_overrides_defaults() {
         let path = write("[node]\nport = 5070\n");
-        let cfg: Schema = load_config(DEFAULTS, Some(&path)).unwrap();
+        let cfg: Schema = load_config(DEFAULTS, Some(&path), "ROLE_KIT_TEST").unwrap();
         assert_eq!(cfg.node.name, "a");
         assert_eq!(cfg.node.port, 5070);
     }
 
     #[test]
+    fn environment_overrides_the_file_under_the_role_prefix_only() {
+        let path = write("[node]\nport = 5070\n# env\n");
+        // SAFETY of the test: the variable names are unique to this test.
+        std::env::set_var("ROLE_KIT_ENV__NODE__PORT", "5080");
+        std::env::set_var("ROLE_KIT_ENVX", "ignored: another prefix");
+        let cfg: Schema = load_config(DEFAULTS, Some(&path), "ROLE_KIT_ENV").unwrap();
+        assert_eq!(cfg.node.port, 5080);
+    }
+
+    #[test]
     fn unknown_key_is_named() {
         let path = write("[node]\nprot = 5070\n# unknown key\n");
-        let err = load_config::<Schema>(DEFAULTS, Some(&path)).unwrap_err().to_string();
+        let err = load_config::<Schema>(DEFAULTS, Some(&path), "ROLE_KIT_TEST").unwrap_err().to_string();
         assert!(err.contains("prot"), "{err}");
     }
 
     #[test]
     fn toml_syntax_error_names_the_file() {
         let path = write("[node\nport = 1\n");
-        let err = load_config::<Schema>(DEFAULTS, Some(&path)).unwrap_err().to_string();
+        let err = load_config::<Schema>(DEFAULTS, Some(&path), "ROLE_KIT_TEST").unwrap_err().to_string();
         assert!(err.contains(&path.display().to_string()), "{err}");
     }
 }
