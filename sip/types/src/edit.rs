@@ -138,17 +138,24 @@ impl Edits {
     pub fn write(&self, msg: &Message, out: &mut BytesMut) {
         let buf: &[u8] = msg.as_bytes();
         out.reserve(self.output_len(msg));
-        let mut order: Vec<&(Range<usize>, Bytes)> = self.ops.iter().collect();
-        // Insertions sort before a replacement starting at the same offset.
-        order.sort_by_key(|(r, _)| (r.start, r.end));
+        // Insertions sort before a replacement starting at the same offset. A proxy usually
+        // adds its edits front to back, so the sort (and its allocation) is mostly skipped.
         let mut cursor = 0;
-        for (r, with) in order {
+        let mut emit = |op: &(Range<usize>, Bytes)| {
+            let (r, with) = op;
             if r.start < cursor || r.end < r.start || r.end > buf.len() {
-                continue;
+                return;
             }
             out.extend_from_slice(buf.get(cursor..r.start).unwrap_or_default());
             out.extend_from_slice(with);
             cursor = r.end;
+        };
+        if self.ops.is_sorted_by_key(|(r, _)| (r.start, r.end)) {
+            self.ops.iter().for_each(&mut emit);
+        } else {
+            let mut order: Vec<&(Range<usize>, Bytes)> = self.ops.iter().collect();
+            order.sort_by_key(|(r, _)| (r.start, r.end));
+            order.into_iter().for_each(&mut emit);
         }
         out.extend_from_slice(buf.get(cursor..).unwrap_or_default());
     }

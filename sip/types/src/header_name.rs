@@ -182,12 +182,91 @@ const COMPACT: [u16; 26] = {
     map
 };
 
+/// Longest long form this index covers (`P-Charging-Function-Addresses` is 29).
+const MAX_LEN: usize = 32;
+
+const N: usize = TABLE.len();
+
+/// `LEN_START[n]..LEN_START[n + 1]` is the slice of [`BY_LEN`] holding names of length `n`.
+const LEN_START: [u8; MAX_LEN + 2] = {
+    let mut start = [0u8; MAX_LEN + 2];
+    let mut i = 0;
+    while i < N {
+        let len = TABLE[i].1.len();
+        assert!(len <= MAX_LEN && N < 256);
+        start[len + 1] += 1;
+        i += 1;
+    }
+    let mut j = 1;
+    while j < MAX_LEN + 2 {
+        start[j] += start[j - 1];
+        j += 1;
+    }
+    start
+};
+
+/// Table indices sorted by name length (a counting sort done at compile time), so a lookup
+/// compares only the few names of the right length.
+const BY_LEN: [u8; N] = {
+    let mut next = LEN_START;
+    let mut out = [0u8; N];
+    let mut i = 0;
+    while i < N {
+        let len = TABLE[i].1.len();
+        out[next[len] as usize] = i as u8;
+        next[len] += 1;
+        i += 1;
+    }
+    out
+};
+
+/// Each long form OR 0x20 byte-wise and padded with 0x20, in [`BY_LEN`] order. For token
+/// characters OR 0x20 is an injective case fold (letters lower-case; every other token
+/// character already has bit 5 set, and its partner without it is not a token character), so
+/// a lookup is four u64 compares per candidate of the right length.
+static FOLDED: [[u64; MAX_LEN / 8]; N] = {
+    let mut out = [[0u64; MAX_LEN / 8]; N];
+    let mut i = 0;
+    while i < N {
+        let name = TABLE[BY_LEN[i] as usize].1.as_bytes();
+        let mut bytes = [0x20u8; MAX_LEN];
+        let mut j = 0;
+        while j < name.len() {
+            bytes[j] = name[j] | 0x20;
+            j += 1;
+        }
+        let mut w = 0;
+        while w < MAX_LEN / 8 {
+            let mut k = 0;
+            let mut word = 0u64;
+            while k < 8 {
+                word |= (bytes[w * 8 + k] as u64) << (8 * k);
+                k += 1;
+            }
+            out[i][w] = word;
+            w += 1;
+        }
+        i += 1;
+    }
+    out
+};
+
 impl HeaderName {
     /// Any header not in the table.
     pub const OTHER: Self = Self(0);
 
     /// Look a name up case-insensitively, compact forms included; unknown names give `OTHER`.
     pub fn from_bytes(name: &[u8]) -> Self {
+        // No known name holds a non-token byte.
+        if !name.iter().all(|&c| crate::scan::is_token_char(c)) {
+            return Self::OTHER;
+        }
+        Self::from_token(name)
+    }
+
+    /// [`HeaderName::from_bytes`] for a name already checked to be a token (the parser's
+    /// case): no per-byte check, the name is folded eight bytes at a time.
+    pub(crate) fn from_token(name: &[u8]) -> Self {
         if let [c] = name {
             let lower = c.to_ascii_lowercase();
             if lower.is_ascii_lowercase() {
@@ -197,17 +276,29 @@ impl HeaderName {
             }
             return Self::OTHER;
         }
-        let first = match name.first() {
-            Some(b) => b.to_ascii_lowercase(),
-            None => return Self::OTHER,
+        let len = name.len();
+        let (Some(&start), Some(&end)) = (LEN_START.get(len), LEN_START.get(len + 1)) else {
+            return Self::OTHER;
         };
-        for (hn, long, _) in TABLE {
-            let long = long.as_bytes();
-            if long.len() == name.len()
-                && long.first().map(u8::to_ascii_lowercase) == Some(first)
-                && long.eq_ignore_ascii_case(name)
-            {
-                return *hn;
+        if start == end {
+            return Self::OTHER;
+        }
+        let mut bytes = [0x20u8; MAX_LEN];
+        if let Some(dst) = bytes.get_mut(..len) {
+            dst.copy_from_slice(name);
+        }
+        let mut folded = [0u64; MAX_LEN / 8];
+        for (w, chunk) in folded.iter_mut().zip(bytes.chunks_exact(8)) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            *w = u64::from_le_bytes(word) | 0x2020_2020_2020_2020;
+        }
+        let bucket = usize::from(start)..usize::from(end);
+        let names = FOLDED.get(bucket.clone()).unwrap_or_default();
+        let ids = BY_LEN.get(bucket).unwrap_or_default();
+        for (candidate, &i) in names.iter().zip(ids) {
+            if *candidate == folded {
+                return TABLE.get(usize::from(i)).map_or(Self::OTHER, |t| t.0);
             }
         }
         Self::OTHER
@@ -263,6 +354,14 @@ mod tests {
         assert_eq!(HeaderName::from_bytes(b"cAlL-iD"), HeaderName::CALL_ID);
         assert_eq!(HeaderName::from_bytes(b"C%6Fntact"), HeaderName::OTHER);
         assert_eq!(HeaderName::from_bytes(b"X-Custom"), HeaderName::OTHER);
+        // OR 0x20 would map CR to '-': non-token bytes must never match a known name.
+        assert_eq!(HeaderName::from_bytes(b"Call\rID"), HeaderName::OTHER);
+        assert_eq!(HeaderName::from_bytes(b"Call-ID "), HeaderName::OTHER);
+        assert_eq!(
+            HeaderName::from_bytes(b"P-CHARGING-FUNCTION-ADDRESSES"),
+            HeaderName::P_CHARGING_FUNCTION_ADDRESSES
+        );
+        assert_eq!(HeaderName::from_bytes(&[b'a'; 40]), HeaderName::OTHER);
         assert_eq!(HeaderName::CONTACT.compact(), Some('m'));
         assert_eq!(HeaderName::CSEQ.compact(), None);
         assert_eq!(HeaderName::OTHER.as_str(), "");

@@ -117,40 +117,47 @@ impl Message {
                 [b' ' | b'\t', ..] => return Err(fail(K::HeaderLine, p)),
                 _ => {}
             }
+            // Name: a token, then optional SP/HT, then the colon (RFC 3261 §7.3.1 HCOLON).
+            // Offsets below are relative to `p` while scanning `rest`.
+            let name_len = rest
+                .iter()
+                .position(|&c| !is_token_char(c))
+                .unwrap_or(rest.len());
+            let after_name = rest.get(name_len..).unwrap_or_default();
+            let ws = after_name.iter().position(|&c| c != b' ' && c != b'\t');
+            let colon = match ws {
+                Some(w) if name_len > 0 && after_name.get(w) == Some(&b':') => name_len + w,
+                _ => return Err(fail(K::HeaderLine, p)),
+            };
+            let name_bytes = rest.get(..name_len).unwrap_or_default();
             // The logical line ends at a CRLF not followed by SP/HT (folding, §7.3.1).
-            let mut q = p;
+            let mut q = colon + 1;
             let eol = loop {
-                let nl = memchr::memchr(b'\n', b.get(q..).unwrap_or_default())
+                let nl = memchr::memchr(b'\n', rest.get(q..).unwrap_or_default())
                     .map(|i| q + i)
-                    .ok_or_else(|| fail(K::Unterminated, q))?;
-                if b.get(nl.wrapping_sub(1)) != Some(&b'\r') || nl == p {
-                    return Err(fail(K::HeaderLine, nl));
+                    .ok_or_else(|| fail(K::Unterminated, p + q))?;
+                // nl > colon >= 0, so nl - 1 does not wrap.
+                if nl - 1 <= colon || rest.get(nl - 1) != Some(&b'\r') {
+                    return Err(fail(K::HeaderLine, p + nl));
                 }
-                match b.get(nl + 1) {
+                match rest.get(nl + 1) {
                     Some(b' ' | b'\t') => q = nl + 1,
                     Some(_) => break nl - 1,
-                    None => return Err(fail(K::Unterminated, nl)),
+                    None => return Err(fail(K::Unterminated, p + nl)),
                 }
             };
-            let line = b.get(p..eol).unwrap_or_default();
-            let colon = memchr::memchr(b':', line).ok_or_else(|| fail(K::HeaderLine, p))?;
-            let mut name_end = p + colon;
-            while name_end > p && matches!(b.get(name_end - 1), Some(b' ' | b'\t')) {
-                name_end -= 1;
-            }
-            let name_bytes = b.get(p..name_end).unwrap_or_default();
-            if name_bytes.is_empty() || !name_bytes.iter().all(|&c| is_token_char(c)) {
-                return Err(fail(K::HeaderLine, p));
-            }
-            let mut vs = p + colon + 1;
-            while vs < eol && b.get(vs).is_some_and(|&c| is_lws(c)) {
-                vs += 1;
-            }
-            let mut ve = eol;
-            while ve > vs && b.get(ve - 1).is_some_and(|&c| is_lws(c)) {
-                ve -= 1;
-            }
-            let name = HeaderName::from_bytes(name_bytes);
+            let value = rest.get(colon + 1..eol).unwrap_or_default();
+            let lead = value
+                .iter()
+                .position(|&c| !is_lws(c))
+                .unwrap_or(value.len());
+            let trail = value
+                .iter()
+                .rposition(|&c| !is_lws(c))
+                .map_or(lead, |i| i + 1);
+            let (vs, ve) = (p + colon + 1 + lead, p + colon + 1 + trail);
+            let (name_end, eol) = (p + name_len, p + eol);
+            let name = HeaderName::from_token(name_bytes);
             if name == HeaderName::CONTENT_LENGTH {
                 let n = b
                     .get(vs..ve)
@@ -238,10 +245,8 @@ impl Message {
             }
         }
         let at = |name: HeaderName| self.header_offset(name);
-        let top_via = self
-            .top_via()
+        self.top_via()
             .map_err(|e| fail(e.kind, at(HeaderName::VIA)))?;
-        let _ = top_via;
         let call_id = self.call_id()?;
         if call_id.is_empty() || call_id.bytes().any(is_lws) {
             return Err(fail(
@@ -250,9 +255,8 @@ impl Message {
             ));
         }
         for (name, addr) in [(HeaderName::FROM, self.from()), (HeaderName::TO, self.to())] {
-            let bad = fail(K::Invalid(name), at(name));
             if addr?.parsed_uri().is_err() {
-                return Err(bad);
+                return Err(fail(K::Invalid(name), at(name)));
             }
         }
         let cseq = self.cseq()?;
@@ -362,18 +366,17 @@ impl Message {
     /// Zero-copy owned slice of the buffer for a `&str` borrowed from this message (a copy
     /// when `s` does not point into the buffer).
     pub fn slice_of(&self, s: &str) -> Bytes {
-        let base = self.buf.as_ptr() as usize;
-        let p = s.as_ptr() as usize;
-        match p.checked_sub(base) {
-            Some(off) if off + s.len() <= self.buf.len() => self.buf.slice(off..off + s.len()),
-            _ => Bytes::copy_from_slice(s.as_bytes()),
+        match self.offset_of(s) {
+            Some(off) => self.buf.slice(off..off + s.len()),
+            None => Bytes::copy_from_slice(s.as_bytes()),
         }
     }
 
     /// Absolute byte offset of a `&str` borrowed from this message, if it points into it.
     pub fn offset_of(&self, s: &str) -> Option<usize> {
         let off = (s.as_ptr() as usize).checked_sub(self.buf.as_ptr() as usize)?;
-        (off + s.len() <= self.buf.len()).then_some(off)
+        let end = off.checked_add(s.len())?;
+        (end <= self.buf.len()).then_some(off)
     }
 
     /// The name of header `h` as written.

@@ -42,7 +42,7 @@ impl<'a> NameAddr<'a> {
                 return Err(err());
             }
             (Some(inner), rest)
-        } else if let Some(lt) = v.find('<') {
+        } else if let Some(lt) = crate::scan::find_byte(v, b'<') {
             // Token display name: *(token LWS); RFC 4475 §3.1.1.6 allows no LWS before '<'.
             let name = trim_lws(&v[..lt]);
             if !name.bytes().all(|c| is_token_char(c) || is_lws(c)) {
@@ -51,7 +51,7 @@ impl<'a> NameAddr<'a> {
             (if name.is_empty() { None } else { Some(name) }, &v[lt..])
         } else {
             // addr-spec: the URI ends at the first ';' (header params follow, §20.10).
-            let (uri, params) = match v.find(';') {
+            let (uri, params) = match crate::scan::find_byte(v, b';') {
                 Some(i) => v.split_at(i),
                 None => (v, ""),
             };
@@ -73,7 +73,7 @@ impl<'a> NameAddr<'a> {
             });
         };
         let inner = after_display.strip_prefix('<').ok_or_else(err)?;
-        let gt = inner.find('>').ok_or_else(err)?;
+        let gt = crate::scan::find_byte(inner, b'>').ok_or_else(err)?;
         let uri = &inner[..gt];
         if uri.is_empty() || uri.bytes().any(|c| is_lws(c) || c == b'<') {
             return Err(err());

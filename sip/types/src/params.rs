@@ -48,43 +48,61 @@ impl<'a> Params<'a> {
 
     /// True when every parameter has a non-empty token name (`;;` or `;=x` are not), values
     /// are tokens, quoted strings or host-like text, and quotes are balanced
-    /// (RFC 3261 §25.1 generic-param; RFC 4475 §3.1.2.1).
+    /// (RFC 3261 §25.1 generic-param; RFC 4475 §3.1.2.1). One pass over the bytes.
     pub fn is_well_formed(&self) -> bool {
-        let mut rest = self.raw;
-        if rest.is_empty() {
-            return true;
-        }
-        while !rest.is_empty() {
-            let (one, next) = split_param(rest);
-            rest = next;
-            let body = crate::scan::trim_lws(one.strip_prefix(';').unwrap_or(one));
-            let (name, value) = match body.split_once('=') {
-                Some((n, v)) => (crate::scan::trim_lws(n), Some(crate::scan::trim_lws(v))),
-                None => (body, None),
-            };
-            if !crate::scan::is_token(name) {
+        let b = self.raw.as_bytes();
+        let mut i = skip_lws(b, 0);
+        while i < b.len() {
+            if b.get(i) != Some(&b';') {
                 return false;
             }
-            if let Some(v) = value {
-                if !is_param_value(v) {
-                    return false;
+            i = skip_lws(b, i + 1);
+            let name_start = i;
+            while b.get(i).is_some_and(|&c| crate::scan::is_token_char(c)) {
+                i += 1;
+            }
+            if i == name_start {
+                return false;
+            }
+            i = skip_lws(b, i);
+            if b.get(i) == Some(&b'=') {
+                i = skip_lws(b, i + 1);
+                if b.get(i) == Some(&b'"') {
+                    match crate::scan::quoted_end(b.get(i..).unwrap_or_default()) {
+                        Some(len) => i += len,
+                        None => return false,
+                    }
+                } else {
+                    let value_start = i;
+                    while b.get(i).is_some_and(|&c| is_value_char(c)) {
+                        i += 1;
+                    }
+                    if i == value_start {
+                        return false;
+                    }
                 }
+                i = skip_lws(b, i);
             }
         }
-        !self.raw.trim_start().is_empty() && self.raw.trim_start().starts_with(';')
+        true
     }
 }
 
-/// A gen-value: token, host (IPv6 reference included) or quoted-string.
-fn is_param_value(v: &str) -> bool {
-    if v.starts_with('"') {
-        return crate::scan::quoted_end(v.as_bytes()) == Some(v.len());
+fn skip_lws(b: &[u8], mut i: usize) -> usize {
+    while b.get(i).is_some_and(|&c| crate::scan::is_lws(c)) {
+        i += 1;
     }
-    !v.is_empty()
-        && v.bytes().all(|b| {
-            crate::scan::is_token_char(b)
-                || matches!(b, b'[' | b']' | b':' | b'/' | b'@' | b'&' | b'$' | b'=')
-        })
+    i
+}
+
+/// A gen-value character outside quotes: token, host (IPv6 reference included) or
+/// uri-parameter text.
+fn is_value_char(b: u8) -> bool {
+    crate::scan::is_token_char(b)
+        || matches!(
+            b,
+            b'[' | b']' | b':' | b'/' | b'@' | b'&' | b'$' | b'=' | b'(' | b')'
+        )
 }
 
 /// Split off the first parameter (starting at its `;`) at the next `;` outside quotes.
@@ -101,7 +119,7 @@ fn split_param(s: &str) -> (&str, &str) {
 /// `;name[=value]` to (name, value), LWS trimmed, quotes removed; `None` for an empty name.
 fn parse_param(one: &str) -> Option<(&str, Option<&str>)> {
     let body = crate::scan::trim_lws(one.strip_prefix(';').unwrap_or(one));
-    let (name, value) = match body.split_once('=') {
+    let (name, value) = match crate::scan::split_once_byte(body, b'=') {
         Some((n, v)) => (crate::scan::trim_lws(n), Some(crate::scan::trim_lws(v))),
         None => (body, None),
     };

@@ -3,11 +3,36 @@
 
 /// RFC 3261 §25.1 `token` character: alphanum / `-.!%*_+`'~`.
 pub(crate) fn is_token_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
-        )
+    TOKEN[usize::from(b)]
+}
+
+/// Lookup table behind [`is_token_char`].
+static TOKEN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
+            );
+        i += 1;
+    }
+    t
+};
+
+/// Index of the first `b` in `s`.
+pub(crate) fn find_byte(s: &str, b: u8) -> Option<usize> {
+    // The strings searched here are short (URIs, parameters): a plain loop beats memchr's
+    // setup.
+    s.as_bytes().iter().position(|&c| c == b)
+}
+
+/// `s` split around the first `b` (which is dropped); `None` when absent.
+pub(crate) fn split_once_byte(s: &str, b: u8) -> Option<(&str, &str)> {
+    let i = find_byte(s, b)?;
+    Some((s.get(..i)?, s.get(i + 1..)?))
 }
 
 /// True when `s` is a non-empty token.
@@ -22,50 +47,54 @@ pub(crate) fn is_lws(b: u8) -> bool {
 
 /// `s` without leading and trailing LWS.
 pub(crate) fn trim_lws(s: &str) -> &str {
-    s.trim_matches(|c: char| c.is_ascii() && is_lws(c as u8))
+    let b = s.as_bytes();
+    let Some(start) = b.iter().position(|&c| !is_lws(c)) else {
+        return "";
+    };
+    let end = b.iter().rposition(|&c| !is_lws(c)).map_or(start, |e| e + 1);
+    // LWS bytes are ASCII, so both ends are char boundaries.
+    s.get(start..end).unwrap_or("")
 }
 
 /// Index of the first `needle` in `s` outside double-quoted strings (with `\` escapes) and,
 /// when `brackets` is set, outside `<...>`. `None` if absent or a quote is left open.
+/// Jumps between interesting bytes with memchr rather than stepping byte by byte.
 pub(crate) fn find_unquoted(s: &[u8], needle: u8, brackets: bool) -> Option<usize> {
-    let mut in_quote = false;
-    let mut in_angle = false;
     let mut i = 0;
-    while let Some(&b) = s.get(i) {
-        if in_quote {
-            match b {
-                b'\\' => i += 1,
-                b'"' => in_quote = false,
-                _ => {}
+    loop {
+        let rest = s.get(i..)?;
+        let hit = if brackets {
+            memchr::memchr3(needle, b'"', b'<', rest)?
+        } else {
+            memchr::memchr2(needle, b'"', rest)?
+        };
+        let at = i + hit;
+        match s.get(at) {
+            Some(&c) if c == needle => return Some(at),
+            Some(b'"') => {
+                let close = quoted_end(s.get(at..)?)?;
+                i = at + close;
             }
-        } else if in_angle {
-            if b == b'>' {
-                in_angle = false;
+            Some(b'<') => {
+                let close = memchr::memchr(b'>', s.get(at..)?)?;
+                i = at + close + 1;
             }
-        } else if b == needle {
-            return Some(i);
-        } else if b == b'"' {
-            in_quote = true;
-        } else if brackets && b == b'<' {
-            in_angle = true;
+            _ => return None,
         }
-        i += 1;
     }
-    None
 }
 
 /// Index just past the closing quote of the quoted string that opens `s` (`s[0] == '"'`),
 /// honouring `\` quoted-pairs. `None` when unterminated.
 pub(crate) fn quoted_end(s: &[u8]) -> Option<usize> {
     let mut i = 1;
-    while let Some(&b) = s.get(i) {
-        match b {
-            b'\\' => i += 2,
-            b'"' => return Some(i + 1),
-            _ => i += 1,
+    loop {
+        let at = i + memchr::memchr2(b'"', b'\\', s.get(i..)?)?;
+        match s.get(at) {
+            Some(b'"') => return Some(at + 1),
+            _ => i = at + 2,
         }
     }
-    None
 }
 
 /// Parse `1*DIGIT` as u32, `None` on empty, non-digit or overflow.

@@ -68,11 +68,14 @@ impl<'a> Uri<'a> {
     /// Parse a URI (no surrounding `<>`, no LWS).
     pub fn parse(text: &'a str) -> Result<Self, ParseError> {
         let (scheme, rest) = split_scheme(text)?;
-        if scheme.eq_ignore_ascii_case("sip") || scheme.eq_ignore_ascii_case("sips") {
-            return SipUri::parse(text).map(Uri::Sip);
+        if scheme.eq_ignore_ascii_case("sip") {
+            return SipUri::parse_rest(false, rest).map(Uri::Sip);
+        }
+        if scheme.eq_ignore_ascii_case("sips") {
+            return SipUri::parse_rest(true, rest).map(Uri::Sip);
         }
         if scheme.eq_ignore_ascii_case("tel") {
-            let (number, params) = match rest.find(';') {
+            let (number, params) = match crate::scan::find_byte(rest, b';') {
                 Some(i) => rest.split_at(i),
                 None => (rest, ""),
             };
@@ -105,7 +108,7 @@ impl<'a> Uri<'a> {
 /// Split `scheme:rest` (RFC 3986 scheme: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )), checking
 /// the whole text holds no LWS, angle brackets or quotes and `rest` is not empty.
 fn split_scheme(text: &str) -> Result<(&str, &str), ParseError> {
-    let (scheme, rest) = text.split_once(':').ok_or_else(uri_err)?;
+    let (scheme, rest) = crate::scan::split_once_byte(text, b':').ok_or_else(uri_err)?;
     let mut sb = scheme.bytes();
     let scheme_ok = sb.next().is_some_and(|b| b.is_ascii_alphabetic())
         && sb.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
@@ -122,7 +125,7 @@ fn split_scheme(text: &str) -> Result<(&str, &str), ParseError> {
 /// Returns the host, the host text as written and the port.
 pub(crate) fn parse_hostport(s: &str) -> Option<(Host<'_>, &str, Option<u16>)> {
     let (host_str, port) = if s.starts_with('[') {
-        let close = s.find(']')?;
+        let close = crate::scan::find_byte(s, b']')?;
         let (h, after) = s.split_at(close + 1);
         let port = match after {
             "" => None,
@@ -130,7 +133,7 @@ pub(crate) fn parse_hostport(s: &str) -> Option<(Host<'_>, &str, Option<u16>)> {
         };
         (h, port)
     } else {
-        match s.split_once(':') {
+        match crate::scan::split_once_byte(s, b':') {
             Some((h, p)) => (h, Some(p)),
             None => (s, None),
         }
@@ -192,16 +195,21 @@ impl<'a> SipUri<'a> {
         } else {
             return Err(uri_err());
         };
+        Self::parse_rest(secure, rest)
+    }
+
+    /// Parse what follows `sip:` / `sips:` (already checked by [`split_scheme`]).
+    fn parse_rest(secure: bool, rest: &'a str) -> Result<Self, ParseError> {
         // '@' cannot appear in uri-parameters or headers unescaped, so the first one ends the
         // userinfo; ';' and '?' before it belong to the user part (RFC 4475 §3.1.1.9).
-        let (userinfo, hostpart) = match rest.find('@') {
+        let (userinfo, hostpart) = match crate::scan::find_byte(rest, b'@') {
             Some(i) => (Some(&rest[..i]), &rest[i + 1..]),
             None => (None, rest),
         };
         let (user, password) = match userinfo {
             None => (None, None),
             Some(ui) => {
-                let (u, p) = match ui.split_once(':') {
+                let (u, p) = match crate::scan::split_once_byte(ui, b':') {
                     Some((u, p)) => (u, Some(p)),
                     None => (ui, None),
                 };
@@ -214,11 +222,11 @@ impl<'a> SipUri<'a> {
                 (Some(u), p)
             }
         };
-        let (before_headers, headers) = match hostpart.split_once('?') {
+        let (before_headers, headers) = match crate::scan::split_once_byte(hostpart, b'?') {
             Some((a, h)) => (a, Some(h)),
             None => (hostpart, None),
         };
-        let (hostport, params) = match before_headers.find(';') {
+        let (hostport, params) = match crate::scan::find_byte(before_headers, b';') {
             Some(i) => before_headers.split_at(i),
             None => (before_headers, ""),
         };

@@ -56,7 +56,7 @@ impl<'a> Via<'a> {
             return Err(err());
         }
         let rest = trim_lws(rest);
-        let (sent_by, params) = match rest.find(';') {
+        let (sent_by, params) = match crate::scan::find_byte(rest, b';') {
             Some(i) => rest.split_at(i),
             None => (rest, ""),
         };
