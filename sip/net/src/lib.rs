@@ -15,6 +15,7 @@ pub mod resolve;
 pub mod stats;
 pub mod tls;
 mod udp;
+pub mod udp_blocking;
 
 pub use config::{ListenerConfig, NetConfig, TlsFiles};
 pub use error::{NetError, ResolveError, SendError, TlsConfigError};
@@ -23,3 +24,4 @@ pub use network::{Network, EVENT_QUEUE};
 pub use resolve::{ResolveConfig, Resolver, Target};
 pub use sip_proto::{ConnectionId, Flow, Transport};
 pub use stats::NetStats;
+pub use udp_blocking::{BlockingUdp, Received};
