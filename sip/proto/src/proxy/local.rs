@@ -16,6 +16,15 @@ pub struct LocalAddr {
     pub addr: SocketAddr,
 }
 
+/// What the proxy prints for one listener, formatted once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Printed {
+    /// `SIP/2.0/UDP 127.0.0.1:5060;branch=`
+    via_prefix: String,
+    /// `<sip:127.0.0.1:5060;lr>`
+    record_route: String,
+}
+
 /// Every address and name this node answers to.
 #[derive(Debug, Clone, Default)]
 pub struct LocalAddrs {
@@ -23,13 +32,22 @@ pub struct LocalAddrs {
     aliases: Vec<String>,
     /// `ip:port` and `[v6]:port` of every listener, for cheap text checks.
     sent_by: Vec<String>,
+    /// Via prefix and Record-Route value of every listener, same order as `listeners`.
+    printed: Vec<Printed>,
 }
 
 impl LocalAddrs {
     /// The node's listeners and extra host names (domains it is responsible for).
     pub fn new(listeners: Vec<LocalAddr>, aliases: Vec<String>) -> Self {
         let sent_by = listeners.iter().map(|l| HostPort(l.addr).to_string()).collect();
-        Self { listeners, aliases, sent_by }
+        let printed = listeners
+            .iter()
+            .map(|l| Printed {
+                via_prefix: format!("SIP/2.0/{} {};branch=", l.transport.via_token(), HostPort(l.addr)),
+                record_route: Self::record_route_value(l),
+            })
+            .collect();
+        Self { listeners, aliases, sent_by, printed }
     }
 
     /// True when `text` may name this node (contains a listener's `ip:port` or an alias): a
@@ -69,6 +87,28 @@ impl LocalAddrs {
     /// True when `uri` names this node.
     pub fn is_our_uri(&self, uri: &SipUri<'_>) -> bool {
         self.is_ours(&uri.host, uri.host_str, uri.port, uri.secure)
+    }
+
+    /// The Via value for `local` with `branch`, from the prefix printed at start when `local` is
+    /// one of ours.
+    pub fn via_for(&self, local: &LocalAddr, branch: &str) -> String {
+        match self.listeners.iter().position(|l| l == local).and_then(|i| self.printed.get(i)) {
+            Some(p) => {
+                let mut v = String::with_capacity(p.via_prefix.len() + branch.len());
+                v.push_str(&p.via_prefix);
+                v.push_str(branch);
+                v
+            }
+            None => Self::via_value(local, branch),
+        }
+    }
+
+    /// The Record-Route value for `local`, printed at start when `local` is one of ours.
+    pub fn record_route_for(&self, local: &LocalAddr) -> std::borrow::Cow<'_, str> {
+        match self.listeners.iter().position(|l| l == local).and_then(|i| self.printed.get(i)) {
+            Some(p) => std::borrow::Cow::Borrowed(p.record_route.as_str()),
+            None => std::borrow::Cow::Owned(Self::record_route_value(local)),
+        }
     }
 
     /// The Via value this node inserts when sending over `local`.
@@ -133,6 +173,8 @@ mod tests {
     fn printed_values() {
         let l = locals();
         let tcp = l.for_transport(Transport::Tcp).unwrap();
+        assert_eq!(l.via_for(tcp, "z9hG4bKx"), LocalAddrs::via_value(tcp, "z9hG4bKx"));
+        assert_eq!(l.record_route_for(tcp), LocalAddrs::record_route_value(tcp));
         assert_eq!(
             LocalAddrs::via_value(tcp, "z9hG4bKx"),
             "SIP/2.0/TCP 127.0.0.1:5070;branch=z9hG4bKx"

@@ -120,7 +120,11 @@ pub fn plan(ctx: RoutingContext<'_>, request: &Message, flow: &Flow) -> Result<P
     let request_uri = request.request_uri().unwrap_or("");
     let ruri = Uri::parse(request_uri)
         .map_err(|_| Rejection::new(StatusCode::BAD_REQUEST, "Bad Request (malformed Request-URI)"))?;
-    let routes: Vec<HeaderValue<'_>> = request.header_values(HeaderName::ROUTE).collect();
+    let routes: Vec<HeaderValue<'_>> = if request.header(HeaderName::ROUTE).is_some() {
+        request.header_values(HeaderName::ROUTE).collect()
+    } else {
+        Vec::new()
+    };
     let mut first = 0;
     let mut last = routes.len();
 
@@ -149,8 +153,10 @@ pub fn plan(ctx: RoutingContext<'_>, request: &Message, flow: &Flow) -> Result<P
         }
     }
 
-    let initial = request.to().ok().and_then(|t| t.tag()).is_none();
-    let record_route = ctx.record_route && initial && forms_dialog(&method);
+    // Only dialog-forming requests need the To tag looked at.
+    let record_route = ctx.record_route
+        && forms_dialog(&method)
+        && request.to().ok().and_then(|t| t.tag()).is_none();
     let mut route_name = None;
 
     // §16.5 / §16.6 step 6-7: the next hop.

@@ -103,10 +103,15 @@ impl Proxy {
                 continue;
             };
             let branch = branches.stateful(ctx.plan.loop_hash);
-            let mut edits = ctx.plan.edits.clone();
-            edits.prepend_header(&ctx.request, HeaderName::VIA, &LocalAddrs::via_value(&local, &branch));
+            // The last target takes the shared edits; earlier ones work on a copy.
+            let mut edits = if ctx.next_target == ctx.plan.targets.len() {
+                std::mem::take(&mut ctx.plan.edits)
+            } else {
+                ctx.plan.edits.clone()
+            };
+            edits.prepend_header(&ctx.request, HeaderName::VIA, &config.locals.via_for(&local, &branch));
             if ctx.plan.record_route {
-                add_record_route(&mut edits, &ctx.request, &ctx.flow, &local);
+                add_record_route(&config.locals, &mut edits, &ctx.request, &ctx.flow, &local);
             }
             let outgoing = edits.apply(&ctx.request);
             let flow = Flow { transport: target.transport, remote: target.addr, local: local.addr, connection: None };
@@ -350,21 +355,22 @@ impl Proxy {
 /// Add our Record-Route (§16.6 step 4); two when the request leaves on another interface or
 /// transport than it came in on, so that each side sees an address it can reach.
 pub(super) fn add_record_route(
+    locals: &LocalAddrs,
     edits: &mut sip_types::Edits,
     request: &Message,
     incoming: &Flow,
     outgoing: &LocalAddr,
 ) {
-    edits.prepend_header(request, HeaderName::RECORD_ROUTE, &LocalAddrs::record_route_value(outgoing));
+    edits.prepend_header(request, HeaderName::RECORD_ROUTE, &locals.record_route_for(outgoing));
     let inbound = LocalAddr { transport: incoming.transport, addr: incoming.local };
     if inbound != *outgoing {
-        edits.prepend_header(request, HeaderName::RECORD_ROUTE, &LocalAddrs::record_route_value(&inbound));
+        edits.prepend_header(request, HeaderName::RECORD_ROUTE, &locals.record_route_for(&inbound));
     }
 }
 
 /// A To tag for responses this proxy makes, stable across retransmissions of the request.
 pub(super) fn local_tag(seed: u64, request: &Message) -> String {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut h = super::branch::Fnv64::default();
     seed.hash(&mut h);
     request.call_id().ok().hash(&mut h);
     request.cseq().ok().map(|c| c.seq).hash(&mut h);

@@ -3,7 +3,6 @@
 
 use sip_types::{HeaderName, Message, Method, ResponseBuilder, Via};
 
-use super::local::LocalAddrs;
 use super::request::{plan, response_destination};
 use super::stateful::{add_record_route, local_tag};
 use super::Proxy;
@@ -41,9 +40,9 @@ impl Proxy {
         };
         let branch = self.branches.stateless(&request);
         let mut edits = plan.edits;
-        edits.prepend_header(&request, HeaderName::VIA, &LocalAddrs::via_value(&local, &branch));
+        edits.prepend_header(&request, HeaderName::VIA, &self.config.locals.via_for(&local, &branch));
         if plan.record_route {
-            add_record_route(&mut edits, &request, &flow, &local);
+            add_record_route(&self.config.locals, &mut edits, &request, &flow, &local);
         }
         let out_flow = Flow { transport: target.transport, remote: target.addr, local: local.addr, connection: None };
         self.out.push_back(Transmit { flow: out_flow, bytes: edits.apply(&request) });
