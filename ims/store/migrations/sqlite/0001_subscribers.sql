@@ -1,0 +1,50 @@
+-- Subscriber store of the HSS (3GPP TS 29.228 / 29.229), SQLite.
+CREATE TABLE private_identity (
+    impi            TEXT PRIMARY KEY,
+    auth_schemes    TEXT NOT NULL,
+    k               BLOB NOT NULL,
+    op              BLOB NOT NULL,
+    op_is_opc       BOOLEAN NOT NULL,
+    amf             BLOB NOT NULL,
+    sqn             INTEGER NOT NULL DEFAULT 0,
+    digest_password TEXT,
+    digest_ha1      TEXT,
+    realm           TEXT NOT NULL
+);
+
+CREATE TABLE service_profile (
+    id      TEXT PRIMARY KEY,
+    ifc_xml TEXT NOT NULL
+);
+
+CREATE TABLE public_identity (
+    impu             TEXT PRIMARY KEY,
+    barred           BOOLEAN NOT NULL,
+    identity_type    INTEGER NOT NULL,
+    wildcard_pattern TEXT,
+    implicit_set     TEXT NOT NULL,
+    service_profile  TEXT NOT NULL,
+    display_name     TEXT
+);
+CREATE INDEX public_identity_by_set ON public_identity (implicit_set);
+CREATE INDEX public_identity_by_type ON public_identity (identity_type);
+
+CREATE TABLE impu_impi (
+    impu TEXT NOT NULL REFERENCES public_identity (impu) ON DELETE CASCADE,
+    impi TEXT NOT NULL REFERENCES private_identity (impi) ON DELETE CASCADE,
+    PRIMARY KEY (impu, impi)
+);
+CREATE INDEX impu_impi_by_impi ON impu_impi (impi);
+
+CREATE TABLE impu_registration (
+    impu        TEXT PRIMARY KEY REFERENCES public_identity (impu) ON DELETE CASCADE,
+    state       INTEGER NOT NULL,
+    scscf_name  TEXT,
+    origin_host TEXT
+);
+
+CREATE TABLE scscf_capabilities (
+    name      TEXT PRIMARY KEY,
+    mandatory TEXT NOT NULL,
+    optional  TEXT NOT NULL
+);
