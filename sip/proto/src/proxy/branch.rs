@@ -30,7 +30,15 @@ impl Hasher for Fnv64 {
             self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
         }
     }
+
+    /// Our transaction ids are sequential numbers: one multiply spreads them well enough.
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
 }
+
+/// A map keyed by our own transaction ids (never chosen by a peer, so no flooding risk).
+pub(super) type IdMap<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<Fnv64>>;
 
 /// The RFC 3261 magic cookie.
 pub const MAGIC_COOKIE: &str = "z9hG4bK";

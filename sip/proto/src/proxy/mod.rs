@@ -19,7 +19,7 @@ mod stateless;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -33,6 +33,7 @@ pub use routes::{RouteTable, StaticRoute};
 
 use crate::flow::Flow;
 use crate::transaction::{ClientTransactionId, ServerTransactionId, TimerConfig, TransactionLayer, Transmit};
+use branch::IdMap;
 use context::ResponseContext;
 
 /// How the proxy keeps state.
@@ -92,9 +93,9 @@ pub struct Proxy {
     config: ProxyConfig,
     transactions: TransactionLayer,
     branches: BranchGenerator,
-    contexts: HashMap<ServerTransactionId, ResponseContext>,
-    client_branches: HashMap<ClientTransactionId, ServerTransactionId>,
-    cancels: HashSet<ClientTransactionId>,
+    contexts: IdMap<ServerTransactionId, ResponseContext>,
+    client_branches: IdMap<ClientTransactionId, ServerTransactionId>,
+    cancels: HashSet<ClientTransactionId, std::hash::BuildHasherDefault<branch::Fnv64>>,
     out: VecDeque<Transmit>,
     stats: ProxyStats,
 }
@@ -106,9 +107,9 @@ impl Proxy {
             transactions: TransactionLayer::new(config.timers),
             branches: BranchGenerator::new(config.seed),
             config,
-            contexts: HashMap::new(),
-            client_branches: HashMap::new(),
-            cancels: HashSet::new(),
+            contexts: IdMap::default(),
+            client_branches: IdMap::default(),
+            cancels: HashSet::default(),
             out: VecDeque::new(),
             stats: ProxyStats::default(),
         }
