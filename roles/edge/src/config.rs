@@ -105,7 +105,11 @@ pub struct TimersSection {
 
 impl Default for TimersSection {
     fn default() -> Self {
-        Self { t1_ms: 500, t2_ms: 4000, t4_ms: 5000 }
+        Self {
+            t1_ms: 500,
+            t2_ms: 4000,
+            t4_ms: 5000,
+        }
     }
 }
 
@@ -121,7 +125,10 @@ pub struct LimitsSection {
 
 impl Default for LimitsSection {
     fn default() -> Self {
-        Self { max_message_size: 65_535, tcp_idle_timeout_s: 300 }
+        Self {
+            max_message_size: 65_535,
+            tcp_idle_timeout_s: 300,
+        }
     }
 }
 
@@ -151,6 +158,8 @@ pub struct LogSection {
 
 impl Default for LogSection {
     fn default() -> Self {
-        Self { level: "warn".into() }
+        Self {
+            level: "warn".into(),
+        }
     }
 }

@@ -36,7 +36,9 @@ pub struct Edge {
 
 impl std::fmt::Debug for Edge {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Edge").field("listeners", &self.listeners).finish()
+        f.debug_struct("Edge")
+            .field("listeners", &self.listeners)
+            .finish()
     }
 }
 
@@ -49,15 +51,19 @@ impl Edge {
             tcp_idle_timeout: Duration::from_secs(config.limits.tcp_idle_timeout_s),
             ..NetConfig::default()
         };
-        let udp_listeners = listeners.iter().filter(|l| l.transport == Transport::Udp).count();
+        let udp_listeners = listeners
+            .iter()
+            .filter(|l| l.transport == Transport::Udp)
+            .count();
         let (udp, streams): (Option<BlockingUdp>, Vec<_>) = if udp_listeners == 1 {
             let mut udp = None;
             let mut rest = Vec::new();
             for l in listeners.iter().cloned() {
                 if l.transport == Transport::Udp {
-                    udp = Some(BlockingUdp::bind(l.addr, config.limits.max_message_size).map_err(
-                        |e| anyhow::anyhow!("cannot bind udp {}: {e}", l.addr),
-                    )?);
+                    udp = Some(
+                        BlockingUdp::bind(l.addr, config.limits.max_message_size)
+                            .map_err(|e| anyhow::anyhow!("cannot bind udp {}: {e}", l.addr))?,
+                    );
                 } else {
                     rest.push(l);
                 }
@@ -71,9 +77,14 @@ impl Edge {
         let udp = match udp {
             Some(u) => {
                 bound.insert(0, (Transport::Udp, u.local_addr()));
-                let waker_bind = if u.local_addr().is_ipv4() { "127.0.0.1:0" } else { "[::1]:0" };
-                let waker = std::net::UdpSocket::bind(waker_bind)
-                    .map_err(|e| anyhow::anyhow!("cannot bind the proxy thread's waker socket: {e}"))?;
+                let waker_bind = if u.local_addr().is_ipv4() {
+                    "127.0.0.1:0"
+                } else {
+                    "[::1]:0"
+                };
+                let waker = std::net::UdpSocket::bind(waker_bind).map_err(|e| {
+                    anyhow::anyhow!("cannot bind the proxy thread's waker socket: {e}")
+                })?;
                 Some((u, waker))
             }
             None => None,
@@ -84,7 +95,13 @@ impl Edge {
             .unwrap_or(0)
             ^ u64::from(std::process::id()).rotate_left(32);
         let proxy_config = setup::proxy_config(config, &bound, seed).await?;
-        Ok(Self { proxy: Proxy::new(proxy_config), network, events, udp, listeners: bound })
+        Ok(Self {
+            proxy: Proxy::new(proxy_config),
+            network,
+            events,
+            udp,
+            listeners: bound,
+        })
     }
 
     /// The bound listeners (ports resolved when 0 was configured).
@@ -94,7 +111,13 @@ impl Edge {
 
     /// Run until `shutdown` resolves; returns the proxy's counters.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> ProxyStats {
-        let Self { proxy, network, events, udp, .. } = self;
+        let Self {
+            proxy,
+            network,
+            events,
+            udp,
+            ..
+        } = self;
         match udp {
             Some((udp, waker)) => run_hybrid(proxy, udp, waker, network, events, shutdown).await,
             None => run_tokio(proxy, network, events, shutdown).await,
@@ -152,8 +175,12 @@ async fn run_hybrid(
     // Where the waker sends: the listener itself, or loopback on its port when it is bound to
     // the unspecified address.
     let target = match local.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::new(Ipv4Addr::LOCALHOST.into(), local.port()),
-        IpAddr::V6(ip) if ip.is_unspecified() => SocketAddr::new(Ipv6Addr::LOCALHOST.into(), local.port()),
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::new(Ipv4Addr::LOCALHOST.into(), local.port())
+        }
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::new(Ipv6Addr::LOCALHOST.into(), local.port())
+        }
         _ => local,
     };
     // The proxy thread tells wake-ups from traffic by this source address.
@@ -163,10 +190,19 @@ async fn run_hybrid(
     let (done_tx, done_rx) = tokio::sync::oneshot::channel::<ProxyStats>();
     let thread_network = network.clone();
     let thread_stop = Arc::clone(&stop);
-    let spawned = std::thread::Builder::new().name("sip-proxy".into()).spawn(move || {
-        let stats = proxy_loop(proxy, udp, &thread_network, &from_tokio, waker_addr, &thread_stop);
-        let _ = done_tx.send(stats);
-    });
+    let spawned = std::thread::Builder::new()
+        .name("sip-proxy".into())
+        .spawn(move || {
+            let stats = proxy_loop(
+                proxy,
+                udp,
+                &thread_network,
+                &from_tokio,
+                waker_addr,
+                &thread_stop,
+            );
+            let _ = done_tx.send(stats);
+        });
     if let Err(e) = spawned {
         tracing::error!("cannot start the proxy thread: {e}");
         return ProxyStats::default();
@@ -221,7 +257,12 @@ fn proxy_loop(
                 drop(data);
             }
             Ok(Received::Datagram(data, from)) => {
-                let flow = Flow { transport: Transport::Udp, remote: from, local, connection: None };
+                let flow = Flow {
+                    transport: Transport::Udp,
+                    remote: from,
+                    local,
+                    connection: None,
+                };
                 proxy.handle_message(Instant::now(), data, flow);
             }
             Ok(Received::Dropped | Received::TimedOut) => {}
@@ -253,9 +294,10 @@ fn handle(proxy: &mut Proxy, now: Instant, event: NetEvent) {
 fn flush(proxy: &mut Proxy, network: &Network, udp: Option<&BlockingUdp>) {
     while let Some(transmit) = proxy.poll_transmit() {
         let sent = match udp {
-            Some(udp) if transmit.flow.transport == Transport::Udp => {
-                udp.send_to(&transmit.bytes, transmit.flow.remote).map(|_| ()).map_err(|_| ())
-            }
+            Some(udp) if transmit.flow.transport == Transport::Udp => udp
+                .send_to(&transmit.bytes, transmit.flow.remote)
+                .map(|_| ())
+                .map_err(|_| ()),
             _ => network.send(&transmit.flow, transmit.bytes).map_err(|_| ()),
         };
         if sent.is_err() {

@@ -8,17 +8,21 @@ use ims_edge::Edge;
 
 fn main() -> ExitCode {
     let cli = role_kit::Cli::parse();
-    let config: EdgeConfig = match role_kit::load_config(DEFAULTS, cli.config.as_deref(), ENV_PREFIX) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("ims-edge: configuration error: {e}");
-            return ExitCode::from(2);
-        }
-    };
+    let config: EdgeConfig =
+        match role_kit::load_config(DEFAULTS, cli.config.as_deref(), ENV_PREFIX) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("ims-edge: configuration error: {e}");
+                return ExitCode::from(2);
+            }
+        };
     role_kit::init_tracing(&config.log.level);
     // One thread: the proxy core is single-threaded and this avoids cross-thread wake-ups on
     // the hot path; scale out with more processes behind a dispatcher or SO_REUSEPORT.
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("ims-edge: cannot start the runtime: {e}");

@@ -1,4 +1,5 @@
 //! ims-edge over real loopback sockets: a UAC socket, the edge, a UAS socket.
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -16,7 +17,11 @@ fn config(uas: SocketAddr, extra: &str) -> EdgeConfig {
          [[listen]]\ntransport = \"tcp\"\naddr = \"127.0.0.1:0\"\n\
          [[route]]\nname = \"uas\"\ndestinations = [\"sip:{uas}\"]\n{extra}"
     );
-    let path = std::env::temp_dir().join(format!("edge-test-{}-{}.toml", std::process::id(), uas.port()));
+    let path = std::env::temp_dir().join(format!(
+        "edge-test-{}-{}.toml",
+        std::process::id(),
+        uas.port()
+    ));
     std::fs::write(&path, text).unwrap();
     role_kit::load_config(DEFAULTS, Some(&path), ENV_PREFIX).unwrap()
 }
@@ -30,13 +35,24 @@ struct Running {
 
 async fn start(cfg: &EdgeConfig) -> Running {
     let edge = Edge::bind(cfg).await.unwrap();
-    let find = |t| edge.listeners().into_iter().find(|(tr, _)| *tr == t).unwrap().1;
+    let find = |t| {
+        edge.listeners()
+            .into_iter()
+            .find(|(tr, _)| *tr == t)
+            .unwrap()
+            .1
+    };
     let (udp, tcp) = (find(Transport::Udp), find(Transport::Tcp));
     let (stop, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(edge.run(async move {
         let _ = rx.await;
     }));
-    Running { udp, tcp, stop: Some(stop), task }
+    Running {
+        udp,
+        tcp,
+        stop: Some(stop),
+        task,
+    }
 }
 
 impl Running {
@@ -67,7 +83,10 @@ async fn recv(sock: &UdpSocket) -> (Message, SocketAddr) {
         .await
         .expect("no message within 5 s")
         .unwrap();
-    (Message::parse(bytes::Bytes::copy_from_slice(&buf[..n])).unwrap(), from)
+    (
+        Message::parse(bytes::Bytes::copy_from_slice(&buf[..n])).unwrap(),
+        from,
+    )
 }
 
 /// The UAS side: answer `request` with `status`, copying the Vias and dialog headers.
@@ -77,9 +96,16 @@ fn answer(request: &Message, status: u16) -> String {
         out.push_str(&format!("Via: {}\r\n", v.text));
     }
     for name in [HeaderName::FROM, HeaderName::CALL_ID, HeaderName::CSEQ] {
-        out.push_str(&format!("{}: {}\r\n", name.as_str(), request.header(name).unwrap()));
+        out.push_str(&format!(
+            "{}: {}\r\n",
+            name.as_str(),
+            request.header(name).unwrap()
+        ));
     }
-    out.push_str(&format!("To: {};tag=uas\r\nContent-Length: 0\r\n\r\n", request.header(HeaderName::TO).unwrap()));
+    out.push_str(&format!(
+        "To: {};tag=uas\r\nContent-Length: 0\r\n\r\n",
+        request.header(HeaderName::TO).unwrap()
+    ));
     out
 }
 
@@ -89,17 +115,30 @@ async fn options_relayed_over_udp_and_answers_return() {
     let edge = start(&config(uas.local_addr().unwrap(), "")).await;
     let uac = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let via_host = uac.local_addr().unwrap().to_string();
-    uac.send_to(options("z9hG4bK-t1", "1 OPTIONS", &via_host).as_bytes(), edge.udp).await.unwrap();
+    uac.send_to(
+        options("z9hG4bK-t1", "1 OPTIONS", &via_host).as_bytes(),
+        edge.udp,
+    )
+    .await
+    .unwrap();
 
     let (fwd, from) = recv(&uas).await;
     assert_eq!(from, edge.udp, "forwarded from the edge's UDP listener");
     assert_eq!(fwd.max_forwards().unwrap(), Some(69));
-    let vias: Vec<_> = fwd.header_values(HeaderName::VIA).map(|v| v.text.to_owned()).collect();
+    let vias: Vec<_> = fwd
+        .header_values(HeaderName::VIA)
+        .map(|v| v.text.to_owned())
+        .collect();
     assert_eq!(vias.len(), 2, "{vias:?}");
     assert!(vias[0].contains(&edge.udp.to_string()), "{vias:?}");
-    assert!(vias[1].contains(&format!("rport={}", uac.local_addr().unwrap().port())), "{vias:?}");
+    assert!(
+        vias[1].contains(&format!("rport={}", uac.local_addr().unwrap().port())),
+        "{vias:?}"
+    );
 
-    uas.send_to(answer(&fwd, 200).as_bytes(), from).await.unwrap();
+    uas.send_to(answer(&fwd, 200).as_bytes(), from)
+        .await
+        .unwrap();
     let (resp, _) = recv(&uac).await;
     assert_eq!(resp.status().unwrap().0, 200);
     assert_eq!(resp.header_values(HeaderName::VIA).count(), 1);
@@ -116,25 +155,47 @@ async fn malformed_requests_get_400_naming_the_fault_and_the_edge_keeps_going() 
     let uac = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let via_host = uac.local_addr().unwrap().to_string();
 
-    uac.send_to(options("z9hG4bK-bad1", "x OPTIONS", &via_host).as_bytes(), edge.udp).await.unwrap();
+    uac.send_to(
+        options("z9hG4bK-bad1", "x OPTIONS", &via_host).as_bytes(),
+        edge.udp,
+    )
+    .await
+    .unwrap();
     let (resp, _) = recv(&uac).await;
     assert_eq!(resp.status().unwrap().0, 400);
-    assert!(resp.reason().unwrap().contains("CSeq"), "{:?}", resp.reason());
+    assert!(
+        resp.reason().unwrap().contains("CSeq"),
+        "{:?}",
+        resp.reason()
+    );
 
-    let no_call_id = options("z9hG4bK-bad2", "1 OPTIONS", &via_host).replace("Call-ID: z9hG4bK-bad2@test\r\n", "");
+    let no_call_id = options("z9hG4bK-bad2", "1 OPTIONS", &via_host)
+        .replace("Call-ID: z9hG4bK-bad2@test\r\n", "");
     uac.send_to(no_call_id.as_bytes(), edge.udp).await.unwrap();
     let (resp, _) = recv(&uac).await;
     assert_eq!(resp.status().unwrap().0, 400);
-    assert!(resp.reason().unwrap().contains("Call-ID"), "{:?}", resp.reason());
+    assert!(
+        resp.reason().unwrap().contains("Call-ID"),
+        "{:?}",
+        resp.reason()
+    );
 
-    let zero_mf = options("z9hG4bK-bad3", "1 OPTIONS", &via_host).replace("Max-Forwards: 70", "Max-Forwards: 0");
+    let zero_mf = options("z9hG4bK-bad3", "1 OPTIONS", &via_host)
+        .replace("Max-Forwards: 70", "Max-Forwards: 0");
     uac.send_to(zero_mf.as_bytes(), edge.udp).await.unwrap();
     let (resp, _) = recv(&uac).await;
     assert_eq!(resp.status().unwrap().0, 483);
 
     // Garbage gets no answer and no crash; a good request still goes through afterwards.
-    uac.send_to(b"\x00\x01garbage\r\n\r\n", edge.udp).await.unwrap();
-    uac.send_to(options("z9hG4bK-ok", "2 OPTIONS", &via_host).as_bytes(), edge.udp).await.unwrap();
+    uac.send_to(b"\x00\x01garbage\r\n\r\n", edge.udp)
+        .await
+        .unwrap();
+    uac.send_to(
+        options("z9hG4bK-ok", "2 OPTIONS", &via_host).as_bytes(),
+        edge.udp,
+    )
+    .await
+    .unwrap();
     let (fwd, _) = recv(&uas).await;
     assert_eq!(fwd.cseq().unwrap().seq, 2);
     let stats = edge.stop().await;
@@ -153,13 +214,18 @@ async fn tcp_request_relayed_to_udp_and_answer_returns_on_the_connection() {
 
     let (fwd, from) = recv(&uas).await;
     assert!(fwd.top_via().unwrap().transport.eq_ignore_ascii_case("UDP"));
-    uas.send_to(answer(&fwd, 200).as_bytes(), from).await.unwrap();
+    uas.send_to(answer(&fwd, 200).as_bytes(), from)
+        .await
+        .unwrap();
 
     let mut buf = vec![0u8; 4096];
     let mut got = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while !got.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = tokio::time::timeout_at(deadline, conn.read(&mut buf)).await.unwrap().unwrap();
+        let n = tokio::time::timeout_at(deadline, conn.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
         assert!(n > 0, "connection closed early");
         got.extend_from_slice(&buf[..n]);
     }
@@ -172,7 +238,11 @@ async fn tcp_request_relayed_to_udp_and_answer_returns_on_the_connection() {
 #[tokio::test]
 async fn oversized_tcp_message_closes_the_connection() {
     let uas = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let edge = start(&config(uas.local_addr().unwrap(), "[limits]\nmax_message_size = 2000\n")).await;
+    let edge = start(&config(
+        uas.local_addr().unwrap(),
+        "[limits]\nmax_message_size = 2000\n",
+    ))
+    .await;
     let mut conn = TcpStream::connect(edge.tcp).await.unwrap();
     // A header section that never ends.
     let mut endless = b"OPTIONS sip:a@b SIP/2.0\r\n".to_vec();
@@ -189,7 +259,10 @@ async fn oversized_tcp_message_closes_the_connection() {
     })
     .await
     .unwrap_or(false);
-    assert!(closed, "the edge closes a connection whose message exceeds the cap");
+    assert!(
+        closed,
+        "the edge closes a connection whose message exceeds the cap"
+    );
     edge.stop().await;
 }
 
@@ -205,7 +278,11 @@ fn check_config_names_the_bad_key() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("mode"), "{err}");
 
-    std::fs::write(&path, "[[route]]\nname = \"r\"\ndestinations = [\"tel:+123\"]\n").unwrap();
+    std::fs::write(
+        &path,
+        "[[route]]\nname = \"r\"\ndestinations = [\"tel:+123\"]\n",
+    )
+    .unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_ims-edge"))
         .args(["--config", path.to_str().unwrap(), "--check-config"])
         .output()

@@ -74,7 +74,11 @@ pub fn load_config<T: DeserializeOwned>(
         path: shown.clone(),
         message: e.to_string(),
     };
-    builder.build().map_err(invalid)?.try_deserialize().map_err(invalid)
+    builder
+        .build()
+        .map_err(invalid)?
+        .try_deserialize()
+        .map_err(invalid)
 }
 
 #[cfg(test)]
@@ -127,14 +131,18 @@ mod tests {
     #[test]
     fn unknown_key_is_named() {
         let path = write("[node]\nprot = 5070\n# unknown key\n");
-        let err = load_config::<Schema>(DEFAULTS, Some(&path), "ROLE_KIT_TEST").unwrap_err().to_string();
+        let err = load_config::<Schema>(DEFAULTS, Some(&path), "ROLE_KIT_TEST")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("prot"), "{err}");
     }
 
     #[test]
     fn toml_syntax_error_names_the_file() {
         let path = write("[node\nport = 1\n");
-        let err = load_config::<Schema>(DEFAULTS, Some(&path), "ROLE_KIT_TEST").unwrap_err().to_string();
+        let err = load_config::<Schema>(DEFAULTS, Some(&path), "ROLE_KIT_TEST")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains(&path.display().to_string()), "{err}");
     }
 }

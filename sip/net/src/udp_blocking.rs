@@ -42,7 +42,12 @@ impl BlockingUdp {
         socket.bind(&addr.into())?;
         let socket: UdpSocket = socket.into();
         let local = socket.local_addr()?;
-        Ok(Self { socket, local, buf: BytesMut::new(), max: max_message_size })
+        Ok(Self {
+            socket,
+            local,
+            buf: BytesMut::new(),
+            max: max_message_size,
+        })
     }
 
     /// The bound address.
@@ -66,7 +71,12 @@ impl BlockingUdp {
         }
         let (n, from) = match self.socket.recv_from(&mut self.buf[..]) {
             Ok(got) => got,
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
                 return Ok(Received::TimedOut)
             }
             // ICMP errors from earlier sends (ECONNREFUSED...) surface here: not fatal.
@@ -102,7 +112,8 @@ mod tests {
     #[test]
     fn receives_slices_drops_keepalives_and_oversized_and_times_out() {
         let mut rx = BlockingUdp::bind("127.0.0.1:0".parse().unwrap(), 100).unwrap();
-        rx.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+        rx.set_read_timeout(Some(Duration::from_millis(50)))
+            .unwrap();
         let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
         let to = rx.local_addr();
         tx.send_to(b"OPTIONS one", to).unwrap();
@@ -116,8 +127,14 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        assert!(matches!(rx.recv().unwrap(), Received::Dropped), "keep-alive");
-        assert!(matches!(rx.recv().unwrap(), Received::Dropped), "over the cap");
+        assert!(
+            matches!(rx.recv().unwrap(), Received::Dropped),
+            "keep-alive"
+        );
+        assert!(
+            matches!(rx.recv().unwrap(), Received::Dropped),
+            "over the cap"
+        );
         assert!(matches!(rx.recv().unwrap(), Received::Datagram(d, _) if d.len() == 100));
         assert!(matches!(rx.recv().unwrap(), Received::TimedOut));
         rx.send_to(b"back", tx.local_addr().unwrap()).unwrap();

@@ -59,7 +59,10 @@ impl BranchGenerator {
     /// A fresh branch carrying `loop_hash` (see [`loop_hash`]).
     pub fn stateful(&mut self, loop_hash: u32) -> String {
         self.counter = self.counter.wrapping_add(1);
-        format!("{MAGIC_COOKIE}{loop_hash:08x}.{:x}", self.counter ^ self.seed)
+        format!(
+            "{MAGIC_COOKIE}{loop_hash:08x}.{:x}",
+            self.counter ^ self.seed
+        )
     }
 
     /// A branch derived from the incoming request alone (§16.11): the same input gives the same

@@ -73,7 +73,9 @@ impl ResponseContext {
     pub(super) fn offer(&mut self, status: StatusCode, candidate: Candidate) {
         let better = match &self.best {
             None => true,
-            Some((old, _)) => old.class() != 6 && (status.class() == 6 || status.class() < old.class()),
+            Some((old, _)) => {
+                old.class() != 6 && (status.class() == 6 || status.class() < old.class())
+            }
         };
         if better {
             self.best = Some((status, candidate));

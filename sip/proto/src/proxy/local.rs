@@ -39,15 +39,27 @@ pub struct LocalAddrs {
 impl LocalAddrs {
     /// The node's listeners and extra host names (domains it is responsible for).
     pub fn new(listeners: Vec<LocalAddr>, aliases: Vec<String>) -> Self {
-        let sent_by = listeners.iter().map(|l| HostPort(l.addr).to_string()).collect();
+        let sent_by = listeners
+            .iter()
+            .map(|l| HostPort(l.addr).to_string())
+            .collect();
         let printed = listeners
             .iter()
             .map(|l| Printed {
-                via_prefix: format!("SIP/2.0/{} {};branch=", l.transport.via_token(), HostPort(l.addr)),
+                via_prefix: format!(
+                    "SIP/2.0/{} {};branch=",
+                    l.transport.via_token(),
+                    HostPort(l.addr)
+                ),
                 record_route: Self::record_route_value(l),
             })
             .collect();
-        Self { listeners, aliases, sent_by, printed }
+        Self {
+            listeners,
+            aliases,
+            sent_by,
+            printed,
+        }
     }
 
     /// True when `text` may name this node (contains a listener's `ip:port` or an alias): a
@@ -69,7 +81,13 @@ impl LocalAddrs {
 
     /// True when `host:port` names this node: one of its listener addresses (port 5060 or 5061
     /// when absent), or an alias (any port).
-    pub fn is_ours(&self, host: &Host<'_>, host_str: &str, port: Option<u16>, secure: bool) -> bool {
+    pub fn is_ours(
+        &self,
+        host: &Host<'_>,
+        host_str: &str,
+        port: Option<u16>,
+        secure: bool,
+    ) -> bool {
         let ip = match host {
             Host::V4(a) => Some(IpAddr::V4(*a)),
             Host::V6(a) => Some(IpAddr::V6(*a)),
@@ -77,11 +95,17 @@ impl LocalAddrs {
         };
         if let Some(ip) = ip {
             return self.listeners.iter().any(|l| {
-                let default = if secure || l.transport == Transport::Tls { 5061 } else { 5060 };
+                let default = if secure || l.transport == Transport::Tls {
+                    5061
+                } else {
+                    5060
+                };
                 l.addr.ip() == ip && port.unwrap_or(default) == l.addr.port()
             });
         }
-        self.aliases.iter().any(|a| a.eq_ignore_ascii_case(host_str))
+        self.aliases
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(host_str))
     }
 
     /// True when `uri` names this node.
@@ -92,7 +116,12 @@ impl LocalAddrs {
     /// The Via value for `local` with `branch`, from the prefix printed at start when `local` is
     /// one of ours.
     pub fn via_for(&self, local: &LocalAddr, branch: &str) -> String {
-        match self.listeners.iter().position(|l| l == local).and_then(|i| self.printed.get(i)) {
+        match self
+            .listeners
+            .iter()
+            .position(|l| l == local)
+            .and_then(|i| self.printed.get(i))
+        {
             Some(p) => {
                 let mut v = String::with_capacity(p.via_prefix.len() + branch.len());
                 v.push_str(&p.via_prefix);
@@ -105,7 +134,12 @@ impl LocalAddrs {
 
     /// The Record-Route value for `local`, printed at start when `local` is one of ours.
     pub fn record_route_for(&self, local: &LocalAddr) -> std::borrow::Cow<'_, str> {
-        match self.listeners.iter().position(|l| l == local).and_then(|i| self.printed.get(i)) {
+        match self
+            .listeners
+            .iter()
+            .position(|l| l == local)
+            .and_then(|i| self.printed.get(i))
+        {
             Some(p) => std::borrow::Cow::Borrowed(p.record_route.as_str()),
             None => std::borrow::Cow::Owned(Self::record_route_value(local)),
         }
@@ -151,8 +185,14 @@ mod tests {
     fn locals() -> LocalAddrs {
         LocalAddrs::new(
             vec![
-                LocalAddr { transport: Transport::Udp, addr: "127.0.0.1:5060".parse().unwrap() },
-                LocalAddr { transport: Transport::Tcp, addr: "127.0.0.1:5070".parse().unwrap() },
+                LocalAddr {
+                    transport: Transport::Udp,
+                    addr: "127.0.0.1:5060".parse().unwrap(),
+                },
+                LocalAddr {
+                    transport: Transport::Tcp,
+                    addr: "127.0.0.1:5070".parse().unwrap(),
+                },
             ],
             vec!["edge.example.net".into()],
         )
@@ -165,7 +205,12 @@ mod tests {
         assert!(l.is_ours(&h, "127.0.0.1", None, false));
         assert!(l.is_ours(&h, "127.0.0.1", Some(5070), false));
         assert!(!l.is_ours(&h, "127.0.0.1", Some(5080), false));
-        assert!(l.is_ours(&Host::Domain("EDGE.example.net"), "EDGE.example.net", Some(9), false));
+        assert!(l.is_ours(
+            &Host::Domain("EDGE.example.net"),
+            "EDGE.example.net",
+            Some(9),
+            false
+        ));
         assert!(!l.is_ours(&Host::Domain("other.net"), "other.net", None, false));
     }
 
@@ -173,14 +218,23 @@ mod tests {
     fn printed_values() {
         let l = locals();
         let tcp = l.for_transport(Transport::Tcp).unwrap();
-        assert_eq!(l.via_for(tcp, "z9hG4bKx"), LocalAddrs::via_value(tcp, "z9hG4bKx"));
+        assert_eq!(
+            l.via_for(tcp, "z9hG4bKx"),
+            LocalAddrs::via_value(tcp, "z9hG4bKx")
+        );
         assert_eq!(l.record_route_for(tcp), LocalAddrs::record_route_value(tcp));
         assert_eq!(
             LocalAddrs::via_value(tcp, "z9hG4bKx"),
             "SIP/2.0/TCP 127.0.0.1:5070;branch=z9hG4bKx"
         );
-        assert_eq!(LocalAddrs::record_route_value(tcp), "<sip:127.0.0.1:5070;transport=tcp;lr>");
-        let v6 = LocalAddr { transport: Transport::Udp, addr: "[::1]:5060".parse().unwrap() };
+        assert_eq!(
+            LocalAddrs::record_route_value(tcp),
+            "<sip:127.0.0.1:5070;transport=tcp;lr>"
+        );
+        let v6 = LocalAddr {
+            transport: Transport::Udp,
+            addr: "[::1]:5060".parse().unwrap(),
+        };
         assert_eq!(LocalAddrs::record_route_value(&v6), "<sip:[::1]:5060;lr>");
     }
 }

@@ -39,8 +39,16 @@ impl HostTable {
     /// transports and ports of its own when the URI names none (as SRV would).
     pub fn locate(&self, uri: &SipUri<'_>) -> Vec<Target> {
         let explicit = uri.transport().and_then(Transport::from_token);
-        let transport = explicit.unwrap_or(if uri.secure { Transport::Tls } else { Transport::Udp });
-        let default_port = if transport == Transport::Tls { 5061 } else { 5060 };
+        let transport = explicit.unwrap_or(if uri.secure {
+            Transport::Tls
+        } else {
+            Transport::Udp
+        });
+        let default_port = if transport == Transport::Tls {
+            5061
+        } else {
+            5060
+        };
         let ip = match uri.host {
             Host::V4(a) => Some(IpAddr::V4(a)),
             Host::V6(a) => Some(IpAddr::V6(a)),
@@ -57,7 +65,10 @@ impl HostTable {
             .iter()
             .filter(|t| explicit.is_none_or(|e| e == t.transport))
             .map(|t| match uri.port {
-                Some(p) => Target { transport: t.transport, addr: SocketAddr::new(t.addr.ip(), p) },
+                Some(p) => Target {
+                    transport: t.transport,
+                    addr: SocketAddr::new(t.addr.ip(), p),
+                },
                 None => *t,
             })
             .collect()
@@ -74,17 +85,26 @@ mod tests {
         let u = SipUri::parse("sip:127.0.0.1").unwrap();
         assert_eq!(
             t.locate(&u),
-            vec![Target { transport: Transport::Udp, addr: "127.0.0.1:5060".parse().unwrap() }]
+            vec![Target {
+                transport: Transport::Udp,
+                addr: "127.0.0.1:5060".parse().unwrap()
+            }]
         );
         let u = SipUri::parse("sips:[::1]").unwrap();
         assert_eq!(
             t.locate(&u),
-            vec![Target { transport: Transport::Tls, addr: "[::1]:5061".parse().unwrap() }]
+            vec![Target {
+                transport: Transport::Tls,
+                addr: "[::1]:5061".parse().unwrap()
+            }]
         );
         let u = SipUri::parse("sip:10.0.0.1:5090;transport=TCP").unwrap();
         assert_eq!(
             t.locate(&u),
-            vec![Target { transport: Transport::Tcp, addr: "10.0.0.1:5090".parse().unwrap() }]
+            vec![Target {
+                transport: Transport::Tcp,
+                addr: "10.0.0.1:5090".parse().unwrap()
+            }]
         );
     }
 
@@ -94,8 +114,14 @@ mod tests {
         t.insert(
             "Core.Example.NET",
             vec![
-                Target { transport: Transport::Tcp, addr: "127.0.0.2:5080".parse().unwrap() },
-                Target { transport: Transport::Udp, addr: "127.0.0.3:5060".parse().unwrap() },
+                Target {
+                    transport: Transport::Tcp,
+                    addr: "127.0.0.2:5080".parse().unwrap(),
+                },
+                Target {
+                    transport: Transport::Udp,
+                    addr: "127.0.0.3:5060".parse().unwrap(),
+                },
             ],
         );
         let u = SipUri::parse("sip:core.example.net").unwrap();
@@ -103,8 +129,13 @@ mod tests {
         let u = SipUri::parse("sip:core.example.net:7000;transport=udp").unwrap();
         assert_eq!(
             t.locate(&u),
-            vec![Target { transport: Transport::Udp, addr: "127.0.0.3:7000".parse().unwrap() }]
+            vec![Target {
+                transport: Transport::Udp,
+                addr: "127.0.0.3:7000".parse().unwrap()
+            }]
         );
-        assert!(t.locate(&SipUri::parse("sip:unknown.example").unwrap()).is_empty());
+        assert!(t
+            .locate(&SipUri::parse("sip:unknown.example").unwrap())
+            .is_empty());
     }
 }

@@ -32,7 +32,9 @@ pub use request::{plan, response_destination, Plan, Rejection, RoutingContext};
 pub use routes::{RouteTable, StaticRoute};
 
 use crate::flow::Flow;
-use crate::transaction::{ClientTransactionId, ServerTransactionId, TimerConfig, TransactionLayer, Transmit};
+use crate::transaction::{
+    ClientTransactionId, ServerTransactionId, TimerConfig, TransactionLayer, Transmit,
+};
 use branch::IdMap;
 use context::ResponseContext;
 
@@ -143,7 +145,10 @@ impl Proxy {
             Err(e) => {
                 if let Some(answer) = reject::answer_unparsable(&data, &e) {
                     self.stats.bad_requests += 1;
-                    self.out.push_back(Transmit { flow, bytes: answer });
+                    self.out.push_back(Transmit {
+                        flow,
+                        bytes: answer,
+                    });
                 } else {
                     self.stats.dropped += 1;
                 }
@@ -154,10 +159,14 @@ impl Proxy {
             if msg.is_request() {
                 if msg.method() != Some(&sip_types::Method::ACK) {
                     self.stats.bad_requests += 1;
-                    let answer = sip_types::ResponseBuilder::new(&msg, sip_types::StatusCode(e.status()))
-                        .reason(e.reason_phrase())
-                        .build();
-                    self.out.push_back(Transmit { flow, bytes: answer });
+                    let answer =
+                        sip_types::ResponseBuilder::new(&msg, sip_types::StatusCode(e.status()))
+                            .reason(e.reason_phrase())
+                            .build();
+                    self.out.push_back(Transmit {
+                        flow,
+                        bytes: answer,
+                    });
                 } else {
                     self.stats.dropped += 1;
                 }
@@ -204,7 +213,9 @@ impl Proxy {
 
     /// The next message to send.
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
-        self.out.pop_front().or_else(|| self.transactions.poll_transmit())
+        self.out
+            .pop_front()
+            .or_else(|| self.transactions.poll_transmit())
     }
 
     /// When to call [`Proxy::handle_timeout`] next.

@@ -16,18 +16,27 @@ pub(super) fn answer_unparsable(data: &[u8], error: &ParseError) -> Option<Bytes
     if first.starts_with("SIP/") || method.is_empty() || method == "ACK" {
         return None;
     }
-    if !method.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b)) {
+    if !method
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b))
+    {
         return None;
     }
     let mut out = BytesMut::with_capacity(256);
     out.put_slice(format!("SIP/2.0 {} {}\r\n", error.status(), error.reason_phrase()).as_bytes());
     let mut has_via = false;
     for line in lines {
-        let Some((name, _)) = line.split_once(':') else { continue };
+        let Some((name, _)) = line.split_once(':') else {
+            continue;
+        };
         let name = HeaderName::from_bytes(name.trim().as_bytes());
         if matches!(
             name,
-            HeaderName::VIA | HeaderName::FROM | HeaderName::TO | HeaderName::CALL_ID | HeaderName::CSEQ
+            HeaderName::VIA
+                | HeaderName::FROM
+                | HeaderName::TO
+                | HeaderName::CALL_ID
+                | HeaderName::CSEQ
         ) && line.bytes().all(|b| b >= 0x20 || b == b'\t')
         {
             has_via |= name == HeaderName::VIA;

@@ -23,7 +23,11 @@ pub struct Rejection {
 
 impl Rejection {
     fn new(status: StatusCode, reason: &'static str) -> Self {
-        Self { status, reason, unsupported: None }
+        Self {
+            status,
+            reason,
+            unsupported: None,
+        }
     }
 }
 
@@ -69,13 +73,20 @@ pub fn plan(ctx: RoutingContext<'_>, request: &Message, flow: &Flow) -> Result<P
     let mut edits = Edits::new();
 
     // §16.3 step 3: Max-Forwards.
-    let max_forwards = request
-        .max_forwards()
-        .map_err(|_| Rejection::new(StatusCode::BAD_REQUEST, "Bad Request (malformed Max-Forwards)"))?;
+    let max_forwards = request.max_forwards().map_err(|_| {
+        Rejection::new(
+            StatusCode::BAD_REQUEST,
+            "Bad Request (malformed Max-Forwards)",
+        )
+    })?;
     match max_forwards {
         Some(0) => return Err(Rejection::new(StatusCode::TOO_MANY_HOPS, "Too Many Hops")),
         Some(n) => {
-            if let Some(h) = request.headers().iter().find(|h| h.name == HeaderName::MAX_FORWARDS) {
+            if let Some(h) = request
+                .headers()
+                .iter()
+                .find(|h| h.name == HeaderName::MAX_FORWARDS)
+            {
                 edits.replace(h.value_range.clone(), (n - 1).min(255).to_string());
             }
         }
@@ -90,7 +101,9 @@ pub fn plan(ctx: RoutingContext<'_>, request: &Message, flow: &Flow) -> Result<P
         if !ctx.locals.mentioned_in(value.text) {
             continue;
         }
-        let Ok(via) = Via::parse(value.text) else { continue };
+        let Ok(via) = Via::parse(value.text) else {
+            continue;
+        };
         if ctx.locals.is_ours(&via.host, via.host_str, via.port, false)
             && via.branch().and_then(loop_hash_of_branch) == Some(hash)
         {
@@ -118,8 +131,12 @@ pub fn plan(ctx: RoutingContext<'_>, request: &Message, flow: &Flow) -> Result<P
     }
 
     let request_uri = request.request_uri().unwrap_or("");
-    let ruri = Uri::parse(request_uri)
-        .map_err(|_| Rejection::new(StatusCode::BAD_REQUEST, "Bad Request (malformed Request-URI)"))?;
+    let ruri = Uri::parse(request_uri).map_err(|_| {
+        Rejection::new(
+            StatusCode::BAD_REQUEST,
+            "Bad Request (malformed Request-URI)",
+        )
+    })?;
     let routes: Vec<HeaderValue<'_>> = if request.header(HeaderName::ROUTE).is_some() {
         request.header_values(HeaderName::ROUTE).collect()
     } else {
@@ -132,7 +149,8 @@ pub fn plan(ctx: RoutingContext<'_>, request: &Message, flow: &Flow) -> Result<P
     // Request-URI is the last Route value.
     let mut new_ruri: Option<String> = None;
     if let Uri::Sip(u) = &ruri {
-        if u.user.is_none() && u.is_loose_route() && ctx.locals.is_our_uri(u) && !routes.is_empty() {
+        if u.user.is_none() && u.is_loose_route() && ctx.locals.is_our_uri(u) && !routes.is_empty()
+        {
             if let Some(v) = routes.last() {
                 let na = NameAddr::parse(v.text).map_err(|_| bad_route())?;
                 new_ruri = Some(na.uri.to_owned());
@@ -164,7 +182,10 @@ pub fn plan(ctx: RoutingContext<'_>, request: &Message, flow: &Flow) -> Result<P
         let next = &routes[first];
         let na = NameAddr::parse(next.text).map_err(|_| bad_route())?;
         let Ok(Uri::Sip(next_uri)) = na.parsed_uri() else {
-            return Err(Rejection::new(StatusCode::UNSUPPORTED_URI_SCHEME, "Unsupported URI Scheme (Route)"));
+            return Err(Rejection::new(
+                StatusCode::UNSUPPORTED_URI_SCHEME,
+                "Unsupported URI Scheme (Route)",
+            ));
         };
         if !next_uri.is_loose_route() {
             // §16.6 step 6: strict router next: it gets its URI as Request-URI, and the old
@@ -180,15 +201,26 @@ pub fn plan(ctx: RoutingContext<'_>, request: &Message, flow: &Flow) -> Result<P
         let target_uri = match Uri::parse(effective) {
             Ok(Uri::Sip(u)) => u,
             Ok(_) => {
-                return Err(Rejection::new(StatusCode::UNSUPPORTED_URI_SCHEME, "Unsupported URI Scheme"))
+                return Err(Rejection::new(
+                    StatusCode::UNSUPPORTED_URI_SCHEME,
+                    "Unsupported URI Scheme",
+                ))
             }
-            Err(_) => return Err(Rejection::new(StatusCode::BAD_REQUEST, "Bad Request (malformed Route)")),
+            Err(_) => {
+                return Err(Rejection::new(
+                    StatusCode::BAD_REQUEST,
+                    "Bad Request (malformed Route)",
+                ))
+            }
         };
         if let Some(route) = ctx.routes.find(&method, &target_uri) {
             route_name = Some(route.name.clone());
             route.destinations.clone()
         } else if ctx.locals.is_our_uri(&target_uri) {
-            return Err(Rejection::new(StatusCode::NOT_FOUND, "Not Found (no route)"));
+            return Err(Rejection::new(
+                StatusCode::NOT_FOUND,
+                "Not Found (no route)",
+            ));
         } else {
             ctx.hosts.locate(&target_uri)
         }
@@ -202,7 +234,13 @@ pub fn plan(ctx: RoutingContext<'_>, request: &Message, flow: &Flow) -> Result<P
     if let Some(uri) = new_ruri {
         edits.replace_request_uri(request, &uri);
     }
-    Ok(Plan { edits, targets, record_route, loop_hash: hash, route: route_name })
+    Ok(Plan {
+        edits,
+        targets,
+        record_route,
+        loop_hash: hash,
+        route: route_name,
+    })
 }
 
 fn bad_route() -> Rejection {
@@ -251,7 +289,11 @@ fn received_rport(top: &HeaderValue<'_>, flow: &Flow) -> Option<String> {
 pub fn response_destination(via: &Via<'_>) -> Option<Target> {
     let transport = crate::flow::Transport::from_token(via.transport)?;
     let ip: std::net::IpAddr = match via.received() {
-        Some(r) => r.trim_start_matches('[').trim_end_matches(']').parse().ok()?,
+        Some(r) => r
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse()
+            .ok()?,
         None => match via.host {
             sip_types::Host::V4(a) => a.into(),
             sip_types::Host::V6(a) => a.into(),
@@ -259,7 +301,14 @@ pub fn response_destination(via: &Via<'_>) -> Option<Target> {
             sip_types::Host::Domain(_) => return None,
         },
     };
-    let default_port = if transport == crate::flow::Transport::Tls { 5061 } else { 5060 };
+    let default_port = if transport == crate::flow::Transport::Tls {
+        5061
+    } else {
+        5060
+    };
     let port = via.rport().flatten().or(via.port).unwrap_or(default_port);
-    Some(Target { transport, addr: std::net::SocketAddr::new(ip, port) })
+    Some(Target {
+        transport,
+        addr: std::net::SocketAddr::new(ip, port),
+    })
 }

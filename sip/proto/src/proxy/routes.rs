@@ -66,13 +66,21 @@ mod tests {
     use super::*;
     use crate::flow::Transport;
 
-    fn route(name: &str, method: Option<Method>, prefix: Option<&str>, domain: Option<&str>) -> StaticRoute {
+    fn route(
+        name: &str,
+        method: Option<Method>,
+        prefix: Option<&str>,
+        domain: Option<&str>,
+    ) -> StaticRoute {
         StaticRoute {
             name: name.into(),
             method,
             user_prefix: prefix.map(Into::into),
             domain: domain.map(Into::into),
-            destinations: vec![Target { transport: Transport::Udp, addr: "127.0.0.1:5090".parse().unwrap() }],
+            destinations: vec![Target {
+                transport: Transport::Udp,
+                addr: "127.0.0.1:5090".parse().unwrap(),
+            }],
         }
     }
 

@@ -28,7 +28,12 @@ impl Proxy {
     pub(super) fn drain(&mut self, now: Instant) {
         while let Some(event) = self.transactions.poll_event() {
             match event {
-                TransactionEvent::Request { id, request, flow, cancels } => {
+                TransactionEvent::Request {
+                    id,
+                    request,
+                    flow,
+                    cancels,
+                } => {
                     self.on_request(now, id, request, flow, cancels);
                 }
                 // §16.7 step 10 / RFC 6026: the ACK for a 2xx is end to end, forwarded statelessly.
@@ -84,7 +89,8 @@ impl Proxy {
                     // §16.2: a stateful proxy answers an INVITE with 100 at once.
                     self.respond(now, id, &request, StatusCode::TRYING, None, None);
                 }
-                self.contexts.insert(id, ResponseContext::new(request, flow, plan));
+                self.contexts
+                    .insert(id, ResponseContext::new(request, flow, plan));
                 if !self.try_next_target(now, id) {
                     self.finish(now, id);
                 }
@@ -94,8 +100,18 @@ impl Proxy {
 
     /// Fork to the next untried target (§16.6). False when none could be sent to.
     fn try_next_target(&mut self, now: Instant, id: ServerTransactionId) -> bool {
-        let Self { contexts, config, branches, transactions, client_branches, stats, .. } = self;
-        let Some(ctx) = contexts.get_mut(&id) else { return false };
+        let Self {
+            contexts,
+            config,
+            branches,
+            transactions,
+            client_branches,
+            stats,
+            ..
+        } = self;
+        let Some(ctx) = contexts.get_mut(&id) else {
+            return false;
+        };
         while let Some(target) = ctx.plan.targets.get(ctx.next_target).copied() {
             ctx.next_target += 1;
             let Some(local) = config.locals.for_transport(target.transport).cloned() else {
@@ -109,14 +125,29 @@ impl Proxy {
             } else {
                 ctx.plan.edits.clone()
             };
-            edits.prepend_header(&ctx.request, HeaderName::VIA, &config.locals.via_for(&local, &branch));
+            edits.prepend_header(
+                &ctx.request,
+                HeaderName::VIA,
+                &config.locals.via_for(&local, &branch),
+            );
             if ctx.plan.record_route {
                 add_record_route(&config.locals, &mut edits, &ctx.request, &ctx.flow, &local);
             }
             let outgoing = edits.apply(&ctx.request);
-            let flow = Flow { transport: target.transport, remote: target.addr, local: local.addr, connection: None };
+            let flow = Flow {
+                transport: target.transport,
+                remote: target.addr,
+                local: local.addr,
+                connection: None,
+            };
             let method = ctx.request.method().cloned().unwrap_or(Method::OPTIONS);
-            let sent = transactions.send_request_bytes(now, outgoing.clone(), flow, Bytes::from(branch), method);
+            let sent = transactions.send_request_bytes(
+                now,
+                outgoing.clone(),
+                flow,
+                Bytes::from(branch),
+                method,
+            );
             if let Some(client) = sent {
                 client_branches.insert(client, id);
                 ctx.branches.push(Branch {
@@ -135,7 +166,9 @@ impl Proxy {
     }
 
     fn on_response(&mut self, now: Instant, client: ClientTransactionId, response: Message) {
-        let Some(status) = response.status() else { return };
+        let Some(status) = response.status() else {
+            return;
+        };
         if self.cancels.contains(&client) {
             if status.is_final() {
                 self.cancels.remove(&client);
@@ -149,8 +182,12 @@ impl Proxy {
             }
             return;
         };
-        let Some(ctx) = self.contexts.get_mut(&id) else { return };
-        let Some(index) = ctx.branches.iter().position(|b| b.id == client) else { return };
+        let Some(ctx) = self.contexts.get_mut(&id) else {
+            return;
+        };
+        let Some(index) = ctx.branches.iter().position(|b| b.id == client) else {
+            return;
+        };
         if status.is_provisional() {
             ctx.branches[index].provisional = true;
             if ctx.cancelled && !ctx.branches[index].cancel_sent {
@@ -195,9 +232,15 @@ impl Proxy {
         if self.cancels.remove(&client) {
             return;
         }
-        let Some(&id) = self.client_branches.get(&client) else { return };
-        let Some(ctx) = self.contexts.get_mut(&id) else { return };
-        let Some(branch) = ctx.branches.iter_mut().find(|b| b.id == client) else { return };
+        let Some(&id) = self.client_branches.get(&client) else {
+            return;
+        };
+        let Some(ctx) = self.contexts.get_mut(&id) else {
+            return;
+        };
+        let Some(branch) = ctx.branches.iter_mut().find(|b| b.id == client) else {
+            return;
+        };
         if branch.done {
             return;
         }
@@ -210,35 +253,61 @@ impl Proxy {
     /// When no branch is pending: fail over to the next target, or send the best response
     /// upstream (§16.7 step 6) and drop the context.
     fn finish(&mut self, now: Instant, id: ServerTransactionId) {
-        let Some(ctx) = self.contexts.get(&id) else { return };
+        let Some(ctx) = self.contexts.get(&id) else {
+            return;
+        };
         if ctx.pending() {
             return;
         }
-        let retry = !ctx.final_sent && !ctx.cancelled && ctx.targets_left() && ctx.best_is_retryable();
+        let retry =
+            !ctx.final_sent && !ctx.cancelled && ctx.targets_left() && ctx.best_is_retryable();
         if retry && self.try_next_target(now, id) {
             return;
         }
-        let Some(mut ctx) = self.contexts.remove(&id) else { return };
+        let Some(mut ctx) = self.contexts.remove(&id) else {
+            return;
+        };
         if !ctx.final_sent {
             ctx.final_sent = true;
             match ctx.best.take() {
                 // §16.7 step 6: a 503 is not passed on (it would make the upstream think this
                 // proxy is overloaded): the proxy answers 500 instead.
-                Some((status, Candidate::Received(_))) if status == StatusCode::SERVICE_UNAVAILABLE => {
-                    self.respond(now, id, &ctx.request, StatusCode::SERVER_INTERNAL_ERROR, Some("Server Internal Error (next hop unavailable)"), None);
+                Some((status, Candidate::Received(_)))
+                    if status == StatusCode::SERVICE_UNAVAILABLE =>
+                {
+                    self.respond(
+                        now,
+                        id,
+                        &ctx.request,
+                        StatusCode::SERVER_INTERNAL_ERROR,
+                        Some("Server Internal Error (next hop unavailable)"),
+                        None,
+                    );
                 }
-                Some((_, Candidate::Received(response))) => self.forward_upstream(now, id, &response),
+                Some((_, Candidate::Received(response))) => {
+                    self.forward_upstream(now, id, &response)
+                }
                 Some((status, Candidate::Synthetic)) => {
                     let (status, reason) = match status {
-                        StatusCode::REQUEST_TIMEOUT => (status, "Request Timeout (no answer from next hop)"),
-                        StatusCode::SERVICE_UNAVAILABLE => {
-                            (StatusCode::SERVER_INTERNAL_ERROR, "Server Internal Error (next hop unreachable)")
+                        StatusCode::REQUEST_TIMEOUT => {
+                            (status, "Request Timeout (no answer from next hop)")
                         }
+                        StatusCode::SERVICE_UNAVAILABLE => (
+                            StatusCode::SERVER_INTERNAL_ERROR,
+                            "Server Internal Error (next hop unreachable)",
+                        ),
                         other => (other, other.canonical_reason()),
                     };
                     self.respond(now, id, &ctx.request, status, Some(reason), None);
                 }
-                None => self.respond(now, id, &ctx.request, StatusCode::SERVER_INTERNAL_ERROR, Some("Server Internal Error (no target)"), None),
+                None => self.respond(
+                    now,
+                    id,
+                    &ctx.request,
+                    StatusCode::SERVER_INTERNAL_ERROR,
+                    Some("Server Internal Error (no target)"),
+                    None,
+                ),
             }
         }
         for branch in &ctx.branches {
@@ -265,7 +334,9 @@ impl Proxy {
     /// CANCEL every pending branch that has had a provisional response; the others are
     /// cancelled when theirs arrives (§9.1).
     fn cancel_pending(&mut self, now: Instant, id: ServerTransactionId) {
-        let Some(ctx) = self.contexts.get(&id) else { return };
+        let Some(ctx) = self.contexts.get(&id) else {
+            return;
+        };
         if ctx.request.method() != Some(&Method::INVITE) {
             return;
         }
@@ -283,13 +354,21 @@ impl Proxy {
     /// Build the CANCEL of branch `index` (§9.1: same Request-URI, Call-ID, To, From, CSeq
     /// number and top Via as the request it cancels, and its Route headers).
     fn send_cancel(&mut self, now: Instant, id: ServerTransactionId, index: usize) {
-        let Some(ctx) = self.contexts.get_mut(&id) else { return };
-        let Some(branch) = ctx.branches.get_mut(index) else { return };
+        let Some(ctx) = self.contexts.get_mut(&id) else {
+            return;
+        };
+        let Some(branch) = ctx.branches.get_mut(index) else {
+            return;
+        };
         branch.cancel_sent = true;
-        let Ok(sent) = Message::parse(branch.request.clone()) else { return };
-        let (Some(uri), Ok(cseq), Some(via)) =
-            (sent.request_uri(), sent.cseq(), sent.header_values(HeaderName::VIA).next())
-        else {
+        let Ok(sent) = Message::parse(branch.request.clone()) else {
+            return;
+        };
+        let (Some(uri), Ok(cseq), Some(via)) = (
+            sent.request_uri(),
+            sent.cseq(),
+            sent.header_values(HeaderName::VIA).next(),
+        ) else {
             return;
         };
         let mut builder = RequestBuilder::new(Method::CANCEL, uri).header("Via", via.text);
@@ -305,7 +384,9 @@ impl Proxy {
             .header("CSeq", format!("{} CANCEL", cseq.seq))
             .header("Max-Forwards", "70");
         let flow = branch.flow;
-        let Ok(cancel) = Message::parse(builder.build()) else { return };
+        let Ok(cancel) = Message::parse(builder.build()) else {
+            return;
+        };
         if let Some(client) = self.transactions.send_request(now, cancel, flow) {
             self.cancels.insert(client);
         }
@@ -313,18 +394,41 @@ impl Proxy {
 
     /// Send `response` from a branch upstream through server transaction `id`, without our Via.
     fn forward_upstream(&mut self, now: Instant, id: ServerTransactionId, response: &Message) {
-        let Some(top) = response.header_values(HeaderName::VIA).next() else { return };
-        let Some(status) = response.status() else { return };
+        let Some(top) = response.header_values(HeaderName::VIA).next() else {
+            return;
+        };
+        let Some(status) = response.status() else {
+            return;
+        };
         let mut edits = sip_types::Edits::new();
         edits.remove_value(response, &top);
-        if self.transactions.send_response_bytes(now, id, status, edits.apply(response)) {
+        if self
+            .transactions
+            .send_response_bytes(now, id, status, edits.apply(response))
+        {
             self.stats.forwarded_responses += 1;
         }
     }
 
-    fn reject(&mut self, now: Instant, id: ServerTransactionId, request: &Message, rejection: &Rejection) {
-        let extra = rejection.unsupported.as_deref().map(|tags| ("Unsupported", tags));
-        self.respond(now, id, request, rejection.status, Some(rejection.reason), extra);
+    fn reject(
+        &mut self,
+        now: Instant,
+        id: ServerTransactionId,
+        request: &Message,
+        rejection: &Rejection,
+    ) {
+        let extra = rejection
+            .unsupported
+            .as_deref()
+            .map(|tags| ("Unsupported", tags));
+        self.respond(
+            now,
+            id,
+            request,
+            rejection.status,
+            Some(rejection.reason),
+            extra,
+        );
     }
 
     /// Answer `request` ourselves through server transaction `id`.
@@ -348,7 +452,8 @@ impl Proxy {
         if let Some((name, value)) = extra {
             builder = builder.header(name, value);
         }
-        self.transactions.send_response_bytes(now, id, status, builder.build());
+        self.transactions
+            .send_response_bytes(now, id, status, builder.build());
     }
 }
 
@@ -361,10 +466,21 @@ pub(super) fn add_record_route(
     incoming: &Flow,
     outgoing: &LocalAddr,
 ) {
-    edits.prepend_header(request, HeaderName::RECORD_ROUTE, &locals.record_route_for(outgoing));
-    let inbound = LocalAddr { transport: incoming.transport, addr: incoming.local };
+    edits.prepend_header(
+        request,
+        HeaderName::RECORD_ROUTE,
+        &locals.record_route_for(outgoing),
+    );
+    let inbound = LocalAddr {
+        transport: incoming.transport,
+        addr: incoming.local,
+    };
     if inbound != *outgoing {
-        edits.prepend_header(request, HeaderName::RECORD_ROUTE, &locals.record_route_for(&inbound));
+        edits.prepend_header(
+            request,
+            HeaderName::RECORD_ROUTE,
+            &locals.record_route_for(&inbound),
+        );
     }
 }
 

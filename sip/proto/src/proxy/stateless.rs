@@ -28,24 +28,41 @@ impl Proxy {
                 if let Some(tags) = rejection.unsupported.as_deref() {
                     builder = builder.header("Unsupported", tags);
                 }
-                self.out.push_back(Transmit { flow, bytes: builder.build() });
+                self.out.push_back(Transmit {
+                    flow,
+                    bytes: builder.build(),
+                });
                 return;
             }
         };
         // Without state there is no failover: the first target it is.
-        let Some(target) = plan.targets.first().copied() else { return };
+        let Some(target) = plan.targets.first().copied() else {
+            return;
+        };
         let Some(local) = self.config.locals.for_transport(target.transport).cloned() else {
             self.stats.rejected += 1;
             return;
         };
         let branch = self.branches.stateless(&request);
         let mut edits = plan.edits;
-        edits.prepend_header(&request, HeaderName::VIA, &self.config.locals.via_for(&local, &branch));
+        edits.prepend_header(
+            &request,
+            HeaderName::VIA,
+            &self.config.locals.via_for(&local, &branch),
+        );
         if plan.record_route {
             add_record_route(&self.config.locals, &mut edits, &request, &flow, &local);
         }
-        let out_flow = Flow { transport: target.transport, remote: target.addr, local: local.addr, connection: None };
-        self.out.push_back(Transmit { flow: out_flow, bytes: edits.apply(&request) });
+        let out_flow = Flow {
+            transport: target.transport,
+            remote: target.addr,
+            local: local.addr,
+            connection: None,
+        };
+        self.out.push_back(Transmit {
+            flow: out_flow,
+            bytes: edits.apply(&request),
+        });
         self.stats.forwarded_requests += 1;
     }
 
@@ -58,9 +75,15 @@ impl Proxy {
             return;
         };
         let ours = Via::parse(top.text)
-            .map(|v| self.config.locals.is_ours(&v.host, v.host_str, v.port, false))
+            .map(|v| {
+                self.config
+                    .locals
+                    .is_ours(&v.host, v.host_str, v.port, false)
+            })
             .unwrap_or(false);
-        let destination = Via::parse(next.text).ok().and_then(|v| response_destination(&v));
+        let destination = Via::parse(next.text)
+            .ok()
+            .and_then(|v| response_destination(&v));
         let Some(destination) = destination.filter(|_| ours) else {
             self.stats.unroutable_responses += 1;
             return;
@@ -82,7 +105,10 @@ impl Proxy {
             local: local.addr,
             connection: None,
         };
-        self.out.push_back(Transmit { flow, bytes: edits.apply(&response) });
+        self.out.push_back(Transmit {
+            flow,
+            bytes: edits.apply(&response),
+        });
         self.stats.forwarded_responses += 1;
     }
 }

@@ -20,7 +20,12 @@ fn addr(s: &str) -> SocketAddr {
 }
 
 fn udp_from(remote: &str) -> Flow {
-    Flow { transport: Transport::Udp, remote: addr(remote), local: addr(PROXY), connection: None }
+    Flow {
+        transport: Transport::Udp,
+        remote: addr(remote),
+        local: addr(PROXY),
+        connection: None,
+    }
 }
 
 fn proxy(mode: Mode) -> Proxy {
@@ -30,13 +35,25 @@ fn proxy(mode: Mode) -> Proxy {
         user_prefix: None,
         domain: None,
         destinations: vec![
-            Target { transport: Transport::Udp, addr: addr(UAS1) },
-            Target { transport: Transport::Udp, addr: addr(UAS2) },
+            Target {
+                transport: Transport::Udp,
+                addr: addr(UAS1),
+            },
+            Target {
+                transport: Transport::Udp,
+                addr: addr(UAS2),
+            },
         ],
     };
     Proxy::new(ProxyConfig {
         mode,
-        locals: LocalAddrs::new(vec![LocalAddr { transport: Transport::Udp, addr: addr(PROXY) }], vec![]),
+        locals: LocalAddrs::new(
+            vec![LocalAddr {
+                transport: Transport::Udp,
+                addr: addr(PROXY),
+            }],
+            vec![],
+        ),
         record_route: true,
         routes: RouteTable::new(vec![route]),
         hosts: HostTable::new(),
@@ -75,7 +92,10 @@ fn answer(request: &Message, status: u16, to_tag: &str, extra: &str) -> Bytes {
     for rr in request.header_values(HeaderName::RECORD_ROUTE) {
         out.push_str(&format!("Record-Route: {}\r\n", rr.text));
     }
-    out.push_str(&format!("From: {}\r\n", request.header(HeaderName::FROM).unwrap()));
+    out.push_str(&format!(
+        "From: {}\r\n",
+        request.header(HeaderName::FROM).unwrap()
+    ));
     let to = request.header(HeaderName::TO).unwrap();
     if to.contains("tag=") || status == 100 {
         out.push_str(&format!("To: {to}\r\n"));
@@ -83,7 +103,10 @@ fn answer(request: &Message, status: u16, to_tag: &str, extra: &str) -> Bytes {
         out.push_str(&format!("To: {to};tag={to_tag}\r\n"));
     }
     out.push_str(&format!("Call-ID: {}\r\n", request.call_id().unwrap()));
-    out.push_str(&format!("CSeq: {}\r\n", request.header(HeaderName::CSEQ).unwrap()));
+    out.push_str(&format!(
+        "CSeq: {}\r\n",
+        request.header(HeaderName::CSEQ).unwrap()
+    ));
     out.push_str(extra);
     out.push_str("Content-Length: 0\r\n\r\n");
     Bytes::from(out)
@@ -95,18 +118,34 @@ fn stateful_invite_dialog_through_the_proxy() {
     let now = Instant::now();
     p.handle_message(now, invite(70), udp_from(UAC));
     let out = sent(&mut p);
-    assert_eq!(out.len(), 2, "100 Trying upstream and the INVITE downstream");
+    assert_eq!(
+        out.len(),
+        2,
+        "100 Trying upstream and the INVITE downstream"
+    );
     let trying = out.iter().find(|(_, m)| m.status().is_some()).unwrap();
     assert_eq!(trying.1.status().unwrap().0, 100);
     assert_eq!(trying.0.remote, addr(UAC));
     let (flow, fwd) = out.iter().find(|(_, m)| m.is_request()).unwrap();
     assert_eq!(flow.remote, addr(UAS1));
     assert_eq!(fwd.max_forwards().unwrap(), Some(69));
-    let vias: Vec<_> = fwd.header_values(HeaderName::VIA).map(|v| v.text.to_owned()).collect();
+    let vias: Vec<_> = fwd
+        .header_values(HeaderName::VIA)
+        .map(|v| v.text.to_owned())
+        .collect();
     assert_eq!(vias.len(), 2);
-    assert!(vias[0].starts_with("SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK"), "{vias:?}");
-    assert!(vias[1].contains("received=127.0.0.1") && vias[1].contains("rport=5070"), "{vias:?}");
-    assert_eq!(fwd.header(HeaderName::RECORD_ROUTE), Some("<sip:127.0.0.1:5060;lr>"));
+    assert!(
+        vias[0].starts_with("SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK"),
+        "{vias:?}"
+    );
+    assert!(
+        vias[1].contains("received=127.0.0.1") && vias[1].contains("rport=5070"),
+        "{vias:?}"
+    );
+    assert_eq!(
+        fwd.header(HeaderName::RECORD_ROUTE),
+        Some("<sip:127.0.0.1:5060;lr>")
+    );
     assert_eq!(fwd.request_uri(), Some("sip:service@127.0.0.1:5060"));
 
     // 180 and 200 from the UAS go upstream without our Via.
@@ -139,7 +178,11 @@ fn stateful_invite_dialog_through_the_proxy() {
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].0.remote, addr(UAS1));
     assert_eq!(out[0].1.method(), Some(&Method::ACK));
-    assert_eq!(out[0].1.header(HeaderName::ROUTE), None, "our Route is popped");
+    assert_eq!(
+        out[0].1.header(HeaderName::ROUTE),
+        None,
+        "our Route is popped"
+    );
     assert_eq!(out[0].1.header_values(HeaderName::VIA).count(), 2);
 }
 
@@ -149,7 +192,9 @@ fn serial_failover_on_timeout_then_408_when_all_fail() {
     let mut now = Instant::now();
     p.handle_message(now, invite(70), udp_from(UAC));
     let first: Vec<_> = sent(&mut p);
-    assert!(first.iter().any(|(f, m)| m.is_request() && f.remote == addr(UAS1)));
+    assert!(first
+        .iter()
+        .any(|(f, m)| m.is_request() && f.remote == addr(UAS1)));
     // Timer B (64*T1) with nobody answering: the next destination is tried.
     let mut tried_second = false;
     let mut final_status = None;
@@ -199,11 +244,19 @@ fn rejections_name_the_fault() {
     let out = sent(&mut p);
     assert_eq!(out.len(), 1, "one 400");
     assert_eq!(out[0].1.status().unwrap().0, 400);
-    assert!(out[0].1.reason().unwrap().contains("CSeq"), "{:?}", out[0].1.reason());
+    assert!(
+        out[0].1.reason().unwrap().contains("CSeq"),
+        "{:?}",
+        out[0].1.reason()
+    );
     assert_eq!(p.stats().bad_requests, 1);
 
     // A malformed response is dropped and counted.
-    p.handle_message(now, Bytes::from_static(b"SIP/2.0 200 OK\r\nVia: garbage\r\n\r\n"), udp_from(UAS1));
+    p.handle_message(
+        now,
+        Bytes::from_static(b"SIP/2.0 200 OK\r\nVia: garbage\r\n\r\n"),
+        udp_from(UAS1),
+    );
     assert!(sent(&mut p).is_empty());
     assert_eq!(p.stats().bad_responses + p.stats().dropped, 1);
 }
@@ -218,7 +271,11 @@ fn loop_is_detected() {
     // The same request comes back to us unchanged (apart from our Via).
     p.handle_message(now, fwd.as_bytes().clone(), udp_from(UAS1));
     let out = sent(&mut p);
-    assert!(out.iter().any(|(_, m)| m.status().map(|s| s.0) == Some(482)), "482 Loop Detected");
+    assert!(
+        out.iter()
+            .any(|(_, m)| m.status().map(|s| s.0) == Some(482)),
+        "482 Loop Detected"
+    );
 }
 
 #[test]
@@ -264,14 +321,21 @@ fn cancel_is_answered_and_propagated() {
     );
     p.handle_message(now, cancel, udp_from(UAC));
     let out = sent(&mut p);
-    assert!(out.iter().any(|(f, m)| f.remote == addr(UAC) && m.status().map(|s| s.0) == Some(200)));
+    assert!(out
+        .iter()
+        .any(|(f, m)| f.remote == addr(UAC) && m.status().map(|s| s.0) == Some(200)));
     let (_, down) = out
         .iter()
         .find(|(f, m)| f.remote == addr(UAS1) && m.method() == Some(&Method::CANCEL))
         .expect("CANCEL sent downstream");
-    assert_eq!(down.top_via().unwrap().branch(), fwd.top_via().unwrap().branch());
+    assert_eq!(
+        down.top_via().unwrap().branch(),
+        fwd.top_via().unwrap().branch()
+    );
     // The UAS answers 487 to the INVITE: it goes upstream.
     p.handle_message(now, answer(&fwd, 487, "b1", ""), udp_from(UAS1));
     let out = sent(&mut p);
-    assert!(out.iter().any(|(f, m)| f.remote == addr(UAC) && m.status().map(|s| s.0) == Some(487)));
+    assert!(out
+        .iter()
+        .any(|(f, m)| f.remote == addr(UAC) && m.status().map(|s| s.0) == Some(487)));
 }
