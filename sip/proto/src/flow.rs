@@ -52,9 +52,16 @@ impl Transport {
 
     /// Parse a Via token or `transport=` value, case-insensitively.
     pub fn from_token(token: &str) -> Option<Self> {
-        [Self::Udp, Self::Tcp, Self::Tls, Self::Sctp, Self::Ws, Self::Wss]
-            .into_iter()
-            .find(|t| t.via_token().eq_ignore_ascii_case(token))
+        [
+            Self::Udp,
+            Self::Tcp,
+            Self::Tls,
+            Self::Sctp,
+            Self::Ws,
+            Self::Wss,
+        ]
+        .into_iter()
+        .find(|t| t.via_token().eq_ignore_ascii_case(token))
     }
 }
 
