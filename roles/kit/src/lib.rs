@@ -7,6 +7,8 @@
 
 mod cli;
 mod config;
+#[cfg(feature = "diameter")]
+pub mod diameter;
 mod shutdown;
 mod tracing_setup;
 

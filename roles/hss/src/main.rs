@@ -1,0 +1,126 @@
+//! `ims-hss --config FILE [--check-config]`: the Cx server on Diameter (TCP/TLS) over a
+//! subscriber store in SQL (SQLite by default, PostgreSQL by URL).
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use diameter_net::{DiameterNode, Handlers};
+use diameter_proto::Application;
+use ims_hss::{Hss, HssConfig, OsRandSource};
+use ims_store::{SqlOptions, SqlPool, SqlSubscriberStore, SubscriberStore};
+use serde::Deserialize;
+
+/// Cx/Dx application (TS 29.229 §5.1), vendor 3GPP.
+const CX: u32 = 16_777_216;
+
+const DEFAULTS: &str = r#"
+[store]
+url = "sqlite:./ims-lab-data/hss.db"
+demo_subscribers = false
+[log]
+level = "warn"
+"#;
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HssFile {
+    /// The Cx behaviour (see roles/hss/config/hss.toml).
+    hss: HssConfig,
+    /// Identity, listeners, peers.
+    diameter: role_kit::diameter::DiameterSection,
+    store: StoreSection,
+    log: LogSection,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoreSection {
+    /// `sqlite:PATH` or `postgres://...`.
+    url: String,
+    /// Insert alice, bob and carol (the README's demo users) at start if missing.
+    demo_subscribers: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LogSection {
+    level: String,
+}
+
+fn main() -> ExitCode {
+    let cli = role_kit::Cli::parse();
+    let file: HssFile = match role_kit::load_config(DEFAULTS, cli.config.as_deref(), "IMS_HSS") {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("ims-hss: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let applications = vec![Application::VendorAuth {
+        vendor: 10415,
+        app: CX,
+    }];
+    let net = match file.diameter.net_config("ims-hss", applications) {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("ims-hss: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(e) = file.hss.check() {
+        eprintln!("ims-hss: configuration error: hss: {e}");
+        return ExitCode::from(2);
+    }
+    if cli.check_config {
+        println!("ims-hss: configuration OK");
+        return ExitCode::SUCCESS;
+    }
+    role_kit::init_tracing(&file.log.level);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("ims-hss: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(file, net)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ims-hss: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(file: HssFile, net: diameter_net::NetConfig) -> anyhow::Result<()> {
+    if let Some(path) = file.store.url.strip_prefix("sqlite:") {
+        let path = path.trim_start_matches("//");
+        if let Some(dir) = std::path::Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir)?;
+        }
+    }
+    let pool = SqlPool::open(&SqlOptions::new(file.store.url.clone())).await?;
+    let store: Arc<dyn SubscriberStore> = Arc::new(SqlSubscriberStore::new(pool));
+    if file.store.demo_subscribers {
+        ims_hss::seed_demo(store.as_ref()).await?;
+    }
+    let hss = Hss::new(file.hss, store, Arc::new(OsRandSource))?;
+    let handlers = Handlers::new().with(CX, move |request| {
+        let hss = hss.clone();
+        async move { hss.handle(&request).await }
+    });
+    let node = DiameterNode::start(net, handlers).await?;
+    tracing::info!(listening = ?node.local_addrs(), "ims-hss running");
+    role_kit::shutdown_signal().await;
+    node.shutdown().await;
+    Ok(())
+}
