@@ -12,6 +12,7 @@ if [ "${TESTBED_INSTALL:-0}" = 1 ]; then
 fi
 
 BEDS=("edge-sipp/run.sh")
+BEDS+=("diameter/run.sh")
 if [ "${TESTBED_BENCH_SMOKE:-0}" = 1 ]; then
     BEDS+=("bench/bench.sh --smoke")
 fi

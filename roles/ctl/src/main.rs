@@ -1,1 +1,99 @@
-fn main() {}
+//! imsctl: the operator's tool. `imsctl diameter ping|send|serve|bench`.
+#![forbid(unsafe_code)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use imsctl::diameter;
+
+#[derive(Debug, Parser)]
+#[command(name = "imsctl", version, about = "IMS core operator tool")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Top,
+}
+
+#[derive(Debug, Subcommand)]
+enum Top {
+    /// Diameter tools (RFC 6733).
+    Diameter {
+        #[command(subcommand)]
+        cmd: Diam,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum Diam {
+    /// CER/CEA, DWR/DWA and DPR/DPA with round-trip times; exit 0 only on 2001.
+    Ping {
+        /// Peer address.
+        addr: SocketAddr,
+        #[command(flatten)]
+        id: diameter::session::Identity,
+    },
+    /// Send one request described in TOML after CER/CEA and print the answer.
+    Send {
+        /// The message file.
+        #[arg(long)]
+        file: PathBuf,
+        /// Peer address.
+        addr: SocketAddr,
+        #[command(flatten)]
+        id: diameter::session::Identity,
+    },
+    /// Run a Diameter server node answering Cx requests (2001).
+    Serve {
+        #[command(flatten)]
+        args: diameter::serve::ServeArgs,
+    },
+    /// Send requests through a diameter-net client node (state machine, watchdog, routing).
+    Client {
+        #[command(flatten)]
+        args: diameter::client::ClientArgs,
+    },
+    /// Load: N Cx UARs over one connection, K in flight.
+    Bench {
+        /// Peer address.
+        addr: SocketAddr,
+        #[command(flatten)]
+        id: diameter::session::Identity,
+        #[command(flatten)]
+        args: diameter::bench::BenchArgs,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    role_kit::init_tracing(&std::env::var("IMSCTL_LOG").unwrap_or_else(|_| "warn".into()));
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("imsctl: runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let r = rt.block_on(async {
+        match cli.cmd {
+            Top::Diameter { cmd } => match cmd {
+                Diam::Ping { addr, id } => diameter::ping::run(addr, &id).await,
+                Diam::Send { file, addr, id } => diameter::send::run(addr, &file, &id).await,
+                Diam::Client { args } => diameter::client::run(&args).await,
+                Diam::Serve { args } => diameter::serve::run(&args).await,
+                Diam::Bench { addr, id, args } => diameter::bench::run(addr, &id, &args).await,
+            },
+        }
+    });
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("imsctl: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
