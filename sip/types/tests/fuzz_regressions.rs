@@ -11,8 +11,12 @@ fn check(name: &str) {
     let Ok(m) = Message::parse(input) else { return };
     let _ = m.validate();
     let mut e = Edits::new();
-    e.prepend_header(&m, HeaderName::VIA, "SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKfuzz")
-        .append_header(&m, "X-Fuzz", "1");
+    e.prepend_header(
+        &m,
+        HeaderName::VIA,
+        "SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKfuzz",
+    )
+    .append_header(&m, "X-Fuzz", "1");
     if let Some(top) = m.header_values(HeaderName::VIA).next() {
         e.remove_value(&m, &top);
     }
