@@ -12,6 +12,7 @@ fn main() {
     let n: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(100_000);
     let text = match which {
         "register" => include_str!("../benches/data/register.sip"),
+        "sipp" => include_str!("../benches/data/sipp_invite.sip"),
         _ => include_str!("../benches/data/invite.sip"),
     };
     let buf = Bytes::from_static(text.as_bytes());

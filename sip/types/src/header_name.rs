@@ -187,7 +187,7 @@ const MAX_LEN: usize = 32;
 
 const N: usize = TABLE.len();
 
-/// `LEN_START[n]..LEN_START[n + 1]` is the slice of [`BY_LEN`] holding names of length `n`.
+/// `LEN_START[n + 1] - LEN_START[n]` known names have length `n` (a quick reject by length).
 const LEN_START: [u8; MAX_LEN + 2] = {
     let mut start = [0u8; MAX_LEN + 2];
     let mut i = 0;
@@ -205,47 +205,87 @@ const LEN_START: [u8; MAX_LEN + 2] = {
     start
 };
 
-/// Table indices sorted by name length (a counting sort done at compile time), so a lookup
-/// compares only the few names of the right length.
-const BY_LEN: [u8; N] = {
-    let mut next = LEN_START;
-    let mut out = [0u8; N];
+/// Bits 5 of every byte: OR-ing them folds a token to lower case. For token characters OR
+/// 0x20 is an injective case fold (letters lower-case; every other token character already has
+/// bit 5 set, and its partner without it is not a token character).
+const FOLD: u64 = 0x2020_2020_2020_2020;
+
+/// The lookup key of a name: its first and last eight bytes (overlapping) as little-endian
+/// words, OR 0x20; for names shorter than eight bytes the bytes themselves in the first word.
+/// Two names of the same length up to 16 bytes are equal under the fold iff their keys are.
+const fn key_of(name: &[u8]) -> (u64, u64) {
+    let n = name.len();
+    if n >= 8 {
+        let mut first = 0u64;
+        let mut last = 0u64;
+        let mut k = 0;
+        while k < 8 {
+            first |= (name[k] as u64) << (8 * k);
+            last |= (name[n - 8 + k] as u64) << (8 * k);
+            k += 1;
+        }
+        (first | FOLD, last | FOLD)
+    } else {
+        let mut first = 0u64;
+        let mut k = 0;
+        while k < n {
+            first |= ((name[k] | 0x20) as u64) << (8 * k);
+            k += 1;
+        }
+        (first, 0)
+    }
+}
+
+/// [`key_of`] at run time, without a byte loop for names of eight bytes or more.
+fn runtime_key(name: &[u8]) -> (u64, u64) {
+    let n = name.len();
+    let word = |s: Option<&[u8]>| {
+        s.and_then(|s| <[u8; 8]>::try_from(s).ok())
+            .map_or(0, u64::from_le_bytes)
+    };
+    if n >= 8 {
+        (word(name.get(..8)) | FOLD, word(name.get(n - 8..)) | FOLD)
+    } else {
+        let mut first = 0u64;
+        for (k, &c) in name.iter().enumerate() {
+            first |= u64::from(c | 0x20) << (8 * k);
+        }
+        (first, 0)
+    }
+}
+
+/// Open-addressing table size for [`HASHED`] (a power of two, under a third full).
+const SLOTS: usize = 256;
+
+/// The slot a (key, length) pair hashes to.
+const fn slot_of(key: (u64, u64), len: usize) -> usize {
+    let mixed = (key.0 ^ key.1.rotate_left(23) ^ len as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (mixed >> 56) as usize
+}
+
+/// Table index + 1 of each long form at its [`slot_of`] (linear probing), 0 for empty, so a
+/// lookup is usually one key compare.
+static HASHED: [u8; SLOTS] = {
+    let mut out = [0u8; SLOTS];
     let mut i = 0;
     while i < N {
-        let len = TABLE[i].1.len();
-        out[next[len] as usize] = i as u8;
-        next[len] += 1;
+        let name = TABLE[i].1.as_bytes();
+        let mut s = slot_of(key_of(name), name.len());
+        while out[s] != 0 {
+            s = (s + 1) % SLOTS;
+        }
+        out[s] = (i + 1) as u8;
         i += 1;
     }
     out
 };
 
-/// Each long form OR 0x20 byte-wise and padded with 0x20, in [`BY_LEN`] order. For token
-/// characters OR 0x20 is an injective case fold (letters lower-case; every other token
-/// character already has bit 5 set, and its partner without it is not a token character), so
-/// a lookup is four u64 compares per candidate of the right length.
-static FOLDED: [[u64; MAX_LEN / 8]; N] = {
-    let mut out = [[0u64; MAX_LEN / 8]; N];
+/// [`key_of`] of each long form, in table order.
+static KEYS_BY_ID: [(u64, u64); N] = {
+    let mut out = [(0u64, 0u64); N];
     let mut i = 0;
     while i < N {
-        let name = TABLE[BY_LEN[i] as usize].1.as_bytes();
-        let mut bytes = [0x20u8; MAX_LEN];
-        let mut j = 0;
-        while j < name.len() {
-            bytes[j] = name[j] | 0x20;
-            j += 1;
-        }
-        let mut w = 0;
-        while w < MAX_LEN / 8 {
-            let mut k = 0;
-            let mut word = 0u64;
-            while k < 8 {
-                word |= (bytes[w * 8 + k] as u64) << (8 * k);
-                k += 1;
-            }
-            out[i][w] = word;
-            w += 1;
-        }
+        out[i] = key_of(TABLE[i].1.as_bytes());
         i += 1;
     }
     out
@@ -283,25 +323,31 @@ impl HeaderName {
         if start == end {
             return Self::OTHER;
         }
-        let mut bytes = [0x20u8; MAX_LEN];
-        if let Some(dst) = bytes.get_mut(..len) {
-            dst.copy_from_slice(name);
-        }
-        let mut folded = [0u64; MAX_LEN / 8];
-        for (w, chunk) in folded.iter_mut().zip(bytes.chunks_exact(8)) {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            *w = u64::from_le_bytes(word) | 0x2020_2020_2020_2020;
-        }
-        let bucket = usize::from(start)..usize::from(end);
-        let names = FOLDED.get(bucket.clone()).unwrap_or_default();
-        let ids = BY_LEN.get(bucket).unwrap_or_default();
-        for (candidate, &i) in names.iter().zip(ids) {
-            if *candidate == folded {
-                return TABLE.get(usize::from(i)).map_or(Self::OTHER, |t| t.0);
+        let key = runtime_key(name);
+        let mut slot = slot_of(key, len);
+        for _ in 0..SLOTS {
+            let i = match HASHED.get(slot) {
+                Some(&e) if e != 0 => usize::from(e - 1),
+                _ => break,
+            };
+            if let (Some(entry), Some(k)) = (TABLE.get(i), KEYS_BY_ID.get(i)) {
+                // Keys cover 16 bytes; longer names compare the rest.
+                let long = entry.1.as_bytes();
+                if *k == key
+                    && long.len() == len
+                    && (len <= 16 || long.iter().zip(name).all(|(a, b)| a | 0x20 == b | 0x20))
+                {
+                    return entry.0;
+                }
             }
+            slot = (slot + 1) % SLOTS;
         }
         Self::OTHER
+    }
+
+    /// The table id (0 for `OTHER`).
+    pub(crate) fn id(self) -> u16 {
+        self.0
     }
 
     /// The canonical long form (`"Via"`, `"Call-ID"`...); `""` for `OTHER`.

@@ -13,6 +13,7 @@ pub mod cseq;
 pub mod edit;
 pub mod error;
 pub mod header_name;
+mod hot;
 pub mod ims;
 pub mod message;
 pub mod method;

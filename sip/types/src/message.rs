@@ -2,14 +2,17 @@
 //! RFC 3261 §7 (grammar in §25).
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use bytes::Bytes;
 
 use crate::cseq::CSeq;
 use crate::error::{ParseError, ParseErrorKind};
 use crate::header_name::HeaderName;
+use crate::hot::{AddrSpans, HostKind, Hot, Span, ViaSpans};
 use crate::method::Method;
 use crate::name_addr::NameAddr;
+use crate::params::Params;
 use crate::scan::{find_unquoted, is_lws, is_token_char, parse_u32};
 use crate::status::StatusCode;
 use crate::uri::Uri;
@@ -73,6 +76,11 @@ pub struct HeaderValue<'a> {
 #[derive(Debug, Clone)]
 pub struct Message {
     buf: Bytes,
+    /// The start line and header section (checked UTF-8 once), so text views need no check.
+    head: Arc<str>,
+    /// Header indexes and the parsed top Via, CSeq, From and To (shared: clones and moves of
+    /// the message stay cheap).
+    hot: Arc<Hot>,
     start: StartLine,
     headers: Vec<Header>,
     /// Offset of the first header line (just after the start line's CRLF).
@@ -97,7 +105,7 @@ impl Message {
         while b.get(pos..pos + 2) == Some(b"\r\n") {
             pos += 2;
         }
-        let lf = memchr::memchr(b'\n', b.get(pos..).unwrap_or_default())
+        let lf = crate::scan::find_byte_swar(b.get(pos..).unwrap_or_default(), b'\n')
             .map(|i| pos + i)
             .ok_or_else(|| fail(K::Unterminated, pos))?;
         if lf == pos || b.get(lf - 1) != Some(&b'\r') {
@@ -107,6 +115,7 @@ impl Message {
         let headers_start = lf + 1;
 
         let mut headers = Vec::with_capacity(EXPECTED_HEADERS);
+        let mut hot = Hot::default();
         let mut content_length: Option<usize> = None;
         let mut p = headers_start;
         let headers_end = loop {
@@ -133,7 +142,7 @@ impl Message {
             // The logical line ends at a CRLF not followed by SP/HT (folding, §7.3.1).
             let mut q = colon + 1;
             let eol = loop {
-                let nl = memchr::memchr(b'\n', rest.get(q..).unwrap_or_default())
+                let nl = crate::scan::find_byte_swar(rest.get(q..).unwrap_or_default(), b'\n')
                     .map(|i| q + i)
                     .ok_or_else(|| fail(K::Unterminated, p + q))?;
                 // nl > colon >= 0, so nl - 1 does not wrap.
@@ -170,6 +179,7 @@ impl Message {
                 }
                 content_length = Some(n);
             }
+            hot.note(name, headers.len());
             headers.push(Header {
                 name,
                 name_range: p..name_end,
@@ -178,9 +188,10 @@ impl Message {
             });
             p = eol + 2;
         };
-        if let Err(e) = std::str::from_utf8(b.get(..headers_end).unwrap_or_default()) {
-            return Err(fail(K::Utf8, e.valid_up_to()));
-        }
+        let head = match std::str::from_utf8(b.get(..headers_end).unwrap_or_default()) {
+            Ok(h) => Arc::from(h),
+            Err(e) => return Err(fail(K::Utf8, e.valid_up_to())),
+        };
         let body_start = headers_end + 2;
         let body = match content_length {
             Some(n) => {
@@ -189,14 +200,89 @@ impl Message {
             }
             None => body_start..b.len(),
         };
-        Ok(Self {
+        let mut msg = Self {
             buf,
+            head,
+            hot: Arc::new(hot),
             start,
             headers,
             headers_start,
             headers_end,
             body,
+        };
+        msg.fill_hot();
+        Ok(msg)
+    }
+
+    /// Parse the top Via, CSeq, From and To once (values that fail stay uncached, so their
+    /// accessors report the error).
+    fn fill_hot(&mut self) {
+        let via = self.parse_top_via().ok().and_then(|v| {
+            Some(ViaSpans {
+                transport: self.span(v.transport)?,
+                host: HostKind::of(&v.host),
+                host_str: self.span(v.host_str)?,
+                port: v.port,
+                params: self.span(v.params.as_str())?,
+                branch: match v.branch() {
+                    Some(b) => Some(self.span(b)?),
+                    None => None,
+                },
+            })
+        });
+        let cseq = self.parse_cseq().ok();
+        let from = self.addr_spans(HeaderName::FROM);
+        let to = self.addr_spans(HeaderName::TO);
+        // Just built, so not shared yet.
+        if let Some(hot) = Arc::get_mut(&mut self.hot) {
+            hot.via = via;
+            hot.cseq = cseq;
+            hot.from = from;
+            hot.to = to;
+        }
+    }
+
+    fn addr_spans(&self, name: HeaderName) -> Option<AddrSpans> {
+        let a = self.parse_name_addr(name).ok()?;
+        Some(AddrSpans {
+            display: match a.display {
+                Some(d) => Some(self.span(d)?),
+                None => None,
+            },
+            uri: self.span(a.uri)?,
+            bracketed: a.bracketed,
+            params: self.span(a.params.as_str())?,
+            uri_ok: a.parsed_uri().is_ok(),
         })
+    }
+
+    /// The span of `s` in this message ([`Span::LITERAL`] if it points elsewhere); `None` if
+    /// its offsets do not fit the cache.
+    fn span(&self, s: &str) -> Option<Span> {
+        match self.offset_of(s) {
+            Some(o) => Span::new(o, s.len()),
+            None => Some(Span::LITERAL),
+        }
+    }
+
+    /// The text of a cached span (a literal empty string for [`Span::LITERAL`]).
+    fn span_text(&self, s: &Span) -> &str {
+        if *s == Span::LITERAL {
+            return "";
+        }
+        match (usize::try_from(s.start), usize::try_from(s.end)) {
+            (Ok(a), Ok(b)) => self.text(a..b),
+            _ => "",
+        }
+    }
+
+    fn addr_from_spans(&self, a: &AddrSpans) -> NameAddr<'_> {
+        NameAddr {
+            display: a.display.as_ref().map(|d| self.span_text(d)),
+            uri: self.span_text(&a.uri),
+            bracketed: a.bracketed,
+            params: Params::new(self.span_text(&a.params)),
+        }
     }
 
     /// RFC 3261 §16.3 / §8.2 checks every hop needs: exactly one Call-ID, From, To, CSeq (and at
@@ -215,27 +301,12 @@ impl Message {
             HeaderName::CSEQ,
             HeaderName::MAX_FORWARDS,
         ];
-        let mut seen = [0usize; 5];
-        let mut first = [0usize; 5];
-        let mut vias = 0usize;
-        for (i, h) in self.headers.iter().enumerate() {
-            if h.name == HeaderName::VIA {
-                vias += 1;
-            } else if let Some(k) = ONCE.iter().position(|n| *n == h.name) {
-                if let (Some(c), Some(f)) = (seen.get_mut(k), first.get_mut(k)) {
-                    if *c == 0 {
-                        *f = i;
-                    }
-                    *c += 1;
-                }
-            }
-        }
-        if vias == 0 {
+        if self.hot.count_of(HeaderName::VIA) == 0 {
             return Err(fail(K::Missing(HeaderName::VIA), self.headers_start));
         }
-        for (k, name) in ONCE.iter().enumerate() {
-            let count = seen.get(k).copied().unwrap_or(0);
-            let at = first.get(k).and_then(|&i| self.headers.get(i));
+        for name in ONCE.iter() {
+            let count = self.hot.count_of(*name);
+            let at = self.hot.first_of(*name).and_then(|i| self.headers.get(i));
             let at = at.map_or(self.headers_start, |h| h.value_range.start);
             if count == 0 && *name != HeaderName::MAX_FORWARDS {
                 return Err(fail(K::Missing(*name), self.headers_start));
@@ -245,8 +316,10 @@ impl Message {
             }
         }
         let at = |name: HeaderName| self.header_offset(name);
-        self.top_via()
-            .map_err(|e| fail(e.kind, at(HeaderName::VIA)))?;
+        if self.hot.via.is_none() {
+            self.top_via()
+                .map_err(|e| fail(e.kind, at(HeaderName::VIA)))?;
+        }
         let call_id = self.call_id()?;
         if call_id.is_empty() || call_id.bytes().any(is_lws) {
             return Err(fail(
@@ -254,12 +327,26 @@ impl Message {
                 at(HeaderName::CALL_ID),
             ));
         }
-        for (name, addr) in [(HeaderName::FROM, self.from()), (HeaderName::TO, self.to())] {
-            if addr?.parsed_uri().is_err() {
+        for (name, addr) in [
+            (HeaderName::FROM, &self.hot.from),
+            (HeaderName::TO, &self.hot.to),
+        ] {
+            let uri_ok = match addr {
+                Some(a) => a.uri_ok,
+                None => self.name_addr(name)?.parsed_uri().is_ok(),
+            };
+            if !uri_ok {
                 return Err(fail(K::Invalid(name), at(name)));
             }
         }
-        let cseq = self.cseq()?;
+        let owned;
+        let cseq = match &self.hot.cseq {
+            Some(c) => c,
+            None => {
+                owned = self.cseq()?;
+                &owned
+            }
+        };
         self.max_forwards()?;
         if let StartLine::Request { method, uri } = &self.start {
             if cseq.method != *method {
@@ -282,13 +369,14 @@ impl Message {
 
     /// Offset of the first value of `name` (for error positions), or the header start.
     fn header_offset(&self, name: HeaderName) -> usize {
-        self.headers
-            .iter()
-            .find(|h| h.name == name)
+        self.first_header(name)
             .map_or(self.headers_start, |h| h.value_range.start)
     }
 
     fn first_header(&self, name: HeaderName) -> Option<&Header> {
+        if crate::hot::slot(name).is_some() && !self.hot.unindexed {
+            return self.hot.first_of(name).and_then(|i| self.headers.get(i));
+        }
         self.headers.iter().find(|h| h.name == name)
     }
 
@@ -357,6 +445,9 @@ impl Message {
     /// The text at `range` in the buffer (header sections are checked UTF-8 at parse time).
     /// Returns `""` for a range outside the buffer or not on UTF-8 boundaries.
     pub fn text(&self, range: Range<usize>) -> &str {
+        if range.end <= self.head.len() {
+            return self.head.get(range).unwrap_or("");
+        }
         self.buf
             .get(range)
             .and_then(|b| std::str::from_utf8(b).ok())
@@ -374,6 +465,11 @@ impl Message {
 
     /// Absolute byte offset of a `&str` borrowed from this message, if it points into it.
     pub fn offset_of(&self, s: &str) -> Option<usize> {
+        // Text views point into the UTF-8 copy of the head, which mirrors the buffer's start.
+        let head = (s.as_ptr() as usize).checked_sub(self.head.as_ptr() as usize);
+        if let Some(off) = head.filter(|&o| o.saturating_add(s.len()) <= self.head.len()) {
+            return Some(off);
+        }
         let off = (s.as_ptr() as usize).checked_sub(self.buf.as_ptr() as usize)?;
         let end = off.checked_add(s.len())?;
         (end <= self.buf.len()).then_some(off)
@@ -441,6 +537,28 @@ impl Message {
 
     /// The topmost Via value.
     pub fn top_via(&self) -> Result<Via<'_>, ParseError> {
+        if let Some(v) = &self.hot.via {
+            let host_str = self.span_text(&v.host_str);
+            return Ok(Via {
+                transport: self.span_text(&v.transport),
+                host: v.host.with_text(host_str),
+                host_str,
+                port: v.port,
+                params: Params::new(self.span_text(&v.params)),
+            });
+        }
+        self.parse_top_via()
+    }
+
+    /// The top Via's branch parameter value (cached at parse time), if it parses and has one.
+    pub fn top_via_branch(&self) -> Option<&str> {
+        match &self.hot.via {
+            Some(v) => v.branch.as_ref().map(|r| self.span_text(r)),
+            None => self.parse_top_via().ok()?.branch(),
+        }
+    }
+
+    fn parse_top_via(&self) -> Result<Via<'_>, ParseError> {
         let v = self
             .header_values(HeaderName::VIA)
             .next()
@@ -468,11 +586,38 @@ impl Message {
 
     /// The CSeq.
     pub fn cseq(&self) -> Result<CSeq, ParseError> {
+        if let Some(c) = &self.hot.cseq {
+            return Ok(c.clone());
+        }
+        self.parse_cseq()
+    }
+
+    /// The CSeq number and whether its method is `method`, without cloning the method.
+    pub fn cseq_is(&self, method: &Method) -> Option<(u32, bool)> {
+        match &self.hot.cseq {
+            Some(c) => Some((c.seq, c.method == *method)),
+            None => self.parse_cseq().ok().map(|c| (c.seq, c.method == *method)),
+        }
+    }
+
+    fn parse_cseq(&self) -> Result<CSeq, ParseError> {
         let h = self.required(HeaderName::CSEQ)?;
         CSeq::parse(self.value_str(h)).map_err(|e| fail(e.kind, h.value_range.start))
     }
 
     fn name_addr(&self, name: HeaderName) -> Result<NameAddr<'_>, ParseError> {
+        let cached = match name {
+            HeaderName::FROM => &self.hot.from,
+            HeaderName::TO => &self.hot.to,
+            _ => &None,
+        };
+        if let Some(a) = cached {
+            return Ok(self.addr_from_spans(a));
+        }
+        self.parse_name_addr(name)
+    }
+
+    fn parse_name_addr(&self, name: HeaderName) -> Result<NameAddr<'_>, ParseError> {
         let h = self.required(name)?;
         NameAddr::parse(self.value_str(h))
             .map_err(|_| fail(ParseErrorKind::Invalid(name), h.value_range.start))
@@ -801,6 +946,42 @@ From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\n
         assert!(msg(&star).validate().is_ok());
         let no_mf = INVITE.replace("Max-Forwards: 70\r\n", "");
         assert!(msg(&no_mf).validate().is_ok());
+    }
+
+    #[test]
+    fn message_stays_small() {
+        assert!(size_of::<Message>() <= 192, "{}", size_of::<Message>());
+    }
+
+    #[test]
+    fn cached_views_equal_fresh_parses() {
+        let texts = [
+            INVITE.to_owned(),
+            INVITE.replace("pc33.atlanta.com;branch=z9hG4bK776asdhds", "[::1]:5060"),
+            INVITE.replace("To: Bob <sip:bob@biloxi.com>", "t: sip:bob@192.0.2.1;tag=x"),
+            INVITE.replace("CSeq: 314159 INVITE", "CSeq: x INVITE"),
+        ];
+        for t in &texts {
+            let m = msg(t);
+            assert_eq!(m.top_via(), m.parse_top_via(), "{t}");
+            assert_eq!(m.cseq(), m.parse_cseq());
+            assert_eq!(m.from(), m.parse_name_addr(HeaderName::FROM));
+            assert_eq!(m.to(), m.parse_name_addr(HeaderName::TO));
+            assert_eq!(
+                m.top_via_branch(),
+                m.parse_top_via().ok().and_then(|v| v.branch())
+            );
+            if let (Ok(a), Ok(b)) = (m.top_via(), m.parse_top_via()) {
+                // Same slices of the message, not just equal text.
+                if !b.params.as_str().is_empty() {
+                    assert_eq!(a.params.as_str().as_ptr(), b.params.as_str().as_ptr());
+                }
+                assert_eq!(m.offset_of(a.host_str), m.offset_of(b.host_str));
+            }
+        }
+        assert!(msg(&texts[3]).cseq().is_err());
+        assert_eq!(msg(&texts[1]).top_via_branch(), None);
+        assert_eq!(msg(INVITE).cseq_is(&Method::INVITE), Some((314159, true)));
     }
 
     #[test]

@@ -42,13 +42,14 @@ impl<'a> NameAddr<'a> {
                 return Err(err());
             }
             (Some(inner), rest)
-        } else if let Some(lt) = crate::scan::find_byte(v, b'<') {
+        } else if let Some((lt, name_ok)) = find_lt(b) {
             // Token display name: *(token LWS); RFC 4475 §3.1.1.6 allows no LWS before '<'.
-            let name = trim_lws(&v[..lt]);
-            if !name.bytes().all(|c| is_token_char(c) || is_lws(c)) {
+            if !name_ok {
                 return Err(err());
             }
-            (if name.is_empty() { None } else { Some(name) }, &v[lt..])
+            let name = trim_lws(v.get(..lt).ok_or_else(err)?);
+            let rest = v.get(lt..).ok_or_else(err)?;
+            (if name.is_empty() { None } else { Some(name) }, rest)
         } else {
             // addr-spec: the URI ends at the first ';' (header params follow, §20.10).
             let (uri, params) = match crate::scan::find_byte(v, b';') {
@@ -73,12 +74,20 @@ impl<'a> NameAddr<'a> {
             });
         };
         let inner = after_display.strip_prefix('<').ok_or_else(err)?;
-        let gt = crate::scan::find_byte(inner, b'>').ok_or_else(err)?;
-        let uri = &inner[..gt];
-        if uri.is_empty() || uri.bytes().any(|c| is_lws(c) || c == b'<') {
-            return Err(err());
+        // One pass to the '>', rejecting LWS and a second '<' on the way.
+        let mut gt = None;
+        for (i, &c) in inner.as_bytes().iter().enumerate() {
+            if c == b'>' {
+                gt = Some(i);
+                break;
+            }
+            if is_lws(c) || c == b'<' {
+                return Err(err());
+            }
         }
-        let rest = trim_lws(&inner[gt + 1..]);
+        let gt = gt.filter(|&g| g > 0).ok_or_else(err)?;
+        let uri = inner.get(..gt).ok_or_else(err)?;
+        let rest = trim_lws(inner.get(gt + 1..).ok_or_else(err)?);
         let params = Params::new(rest);
         if !(rest.is_empty() || rest.starts_with(';')) || !params.is_well_formed() {
             return Err(err());
@@ -100,6 +109,18 @@ impl<'a> NameAddr<'a> {
     pub fn tag(&self) -> Option<&'a str> {
         self.params.get("tag").flatten()
     }
+}
+
+/// The first `<` of `b` and whether every byte before it is a token character or LWS.
+fn find_lt(b: &[u8]) -> Option<(usize, bool)> {
+    let mut name_ok = true;
+    for (i, &c) in b.iter().enumerate() {
+        if c == b'<' {
+            return Some((i, name_ok));
+        }
+        name_ok &= is_token_char(c) || is_lws(c);
+    }
+    None
 }
 
 #[cfg(test)]

@@ -52,19 +52,16 @@ impl<'a> Params<'a> {
     pub fn is_well_formed(&self) -> bool {
         let b = self.raw.as_bytes();
         let mut i = skip_lws(b, 0);
-        while i < b.len() {
-            if b.get(i) != Some(&b';') {
+        while let Some(&c) = b.get(i) {
+            if c != b';' {
                 return false;
             }
             i = skip_lws(b, i + 1);
-            let name_start = i;
-            while b.get(i).is_some_and(|&c| crate::scan::is_token_char(c)) {
-                i += 1;
-            }
-            if i == name_start {
+            let name_len = run(b, i, &TOKEN_CHAR);
+            if name_len == 0 {
                 return false;
             }
-            i = skip_lws(b, i);
+            i = skip_lws(b, i + name_len);
             if b.get(i) == Some(&b'=') {
                 i = skip_lws(b, i + 1);
                 if b.get(i) == Some(&b'"') {
@@ -73,13 +70,11 @@ impl<'a> Params<'a> {
                         None => return false,
                     }
                 } else {
-                    let value_start = i;
-                    while b.get(i).is_some_and(|&c| is_value_char(c)) {
-                        i += 1;
-                    }
-                    if i == value_start {
+                    let value_len = run(b, i, &VALUE_CHAR);
+                    if value_len == 0 {
                         return false;
                     }
+                    i += value_len;
                 }
                 i = skip_lws(b, i);
             }
@@ -88,15 +83,55 @@ impl<'a> Params<'a> {
     }
 }
 
-fn skip_lws(b: &[u8], mut i: usize) -> usize {
-    while b.get(i).is_some_and(|&c| crate::scan::is_lws(c)) {
+/// Length of the run of bytes from `i` that `table` accepts.
+fn run(b: &[u8], i: usize, table: &[bool; 256]) -> usize {
+    let rest = b.get(i..).unwrap_or_default();
+    rest.iter()
+        .position(|&c| !table[usize::from(c)])
+        .unwrap_or(rest.len())
+}
+
+fn skip_lws(b: &[u8], i: usize) -> usize {
+    match b.get(i) {
+        Some(&c) if crate::scan::is_lws(c) => i + run(b, i, &LWS),
+        _ => i,
+    }
+}
+
+/// Byte-class tables for the scanners above.
+static TOKEN_CHAR: [bool; 256] = table(0);
+static VALUE_CHAR: [bool; 256] = table(1);
+static LWS: [bool; 256] = table(2);
+
+const fn table(class: u8) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        let token = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
+            );
+        t[i] = match class {
+            0 => token,
+            1 => {
+                token
+                    || matches!(
+                        b,
+                        b'[' | b']' | b':' | b'/' | b'@' | b'&' | b'$' | b'=' | b'(' | b')'
+                    )
+            }
+            _ => matches!(b, b' ' | b'\t' | b'\r' | b'\n'),
+        };
         i += 1;
     }
-    i
+    t
 }
 
 /// A gen-value character outside quotes: token, host (IPv6 reference included) or
 /// uri-parameter text.
+#[cfg(test)]
 fn is_value_char(b: u8) -> bool {
     crate::scan::is_token_char(b)
         || matches!(
@@ -109,11 +144,19 @@ fn is_value_char(b: u8) -> bool {
 fn split_param(s: &str) -> (&str, &str) {
     let bytes = s.as_bytes();
     let start = usize::from(bytes.first() == Some(&b';'));
-    let tail = bytes.get(start..).unwrap_or_default();
-    match crate::scan::find_unquoted(tail, b';', false) {
-        Some(i) => s.split_at(start + i),
-        None => (s, ""),
+    // Parameters are short: a byte loop beats memchr's setup.
+    let mut i = start;
+    while let Some(&c) = bytes.get(i) {
+        match c {
+            b';' => return (s.get(..i).unwrap_or(s), s.get(i..).unwrap_or("")),
+            b'"' => match crate::scan::quoted_end(bytes.get(i..).unwrap_or_default()) {
+                Some(len) => i += len,
+                None => return (s, ""),
+            },
+            _ => i += 1,
+        }
     }
+    (s, "")
 }
 
 /// `;name[=value]` to (name, value), LWS trimmed, quotes removed; `None` for an empty name.
@@ -155,6 +198,19 @@ mod tests {
         assert_eq!(p.get("tag"), Some(Some("98asjd8")));
         assert_eq!(p.get("q"), Some(Some("0.33")));
         assert!(p.is_well_formed());
+    }
+
+    #[test]
+    fn tables_match_predicates() {
+        for b in 0..=255u8 {
+            let i = usize::from(b);
+            assert_eq!(TOKEN_CHAR[i], crate::scan::is_token_char(b), "{b}");
+            assert_eq!(VALUE_CHAR[i], is_value_char(b), "{b}");
+            assert_eq!(LWS[i], crate::scan::is_lws(b), "{b}");
+        }
+        let p = Params::new(";a=\"x;y\";b;c=\"open");
+        let v: Vec<_> = p.iter().collect();
+        assert_eq!(v, [("a", Some("x;y")), ("b", None), ("c", Some("open"))]);
     }
 
     #[test]

@@ -22,6 +22,33 @@ static TOKEN: [bool; 256] = {
     t
 };
 
+/// Index of the first `needle` in `b`, eight bytes at a time (SWAR): header lines are short,
+/// so this beats memchr's dispatch and setup.
+pub(crate) fn find_byte_swar(b: &[u8], needle: u8) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let pattern = LO * u64::from(needle);
+    let mut chunks = b.chunks_exact(8);
+    let mut base = 0;
+    for c in chunks.by_ref() {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let x = u64::from_le_bytes(w) ^ pattern;
+        // Exact zero-byte test (no false positives): high bit of each byte of
+        // ~(((x & 0x7f..) + 0x7f..) | x) & 0x80.. is set iff that byte of x is zero.
+        let found = !(((x & !HI).wrapping_add(!HI)) | x) & HI;
+        if found != 0 {
+            return Some(base + (found.trailing_zeros() / 8) as usize);
+        }
+        base += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&c| c == needle)
+        .map(|i| base + i)
+}
+
 /// Index of the first `b` in `s`.
 pub(crate) fn find_byte(s: &str, b: u8) -> Option<usize> {
     // The strings searched here are short (URIs, parameters): a plain loop beats memchr's
@@ -60,6 +87,14 @@ pub(crate) fn trim_lws(s: &str) -> &str {
 /// when `brackets` is set, outside `<...>`. `None` if absent or a quote is left open.
 /// Jumps between interesting bytes with memchr rather than stepping byte by byte.
 pub(crate) fn find_unquoted(s: &[u8], needle: u8, brackets: bool) -> Option<usize> {
+    if s.len() <= SHORT {
+        return find_unquoted_short(s, needle, brackets);
+    }
+    find_unquoted_long(s, needle, brackets)
+}
+
+/// [`find_unquoted`] for long inputs, jumping with memchr.
+fn find_unquoted_long(s: &[u8], needle: u8, brackets: bool) -> Option<usize> {
     let mut i = 0;
     loop {
         let rest = s.get(i..)?;
@@ -82,6 +117,25 @@ pub(crate) fn find_unquoted(s: &[u8], needle: u8, brackets: bool) -> Option<usiz
             _ => return None,
         }
     }
+}
+
+/// Below this length a byte loop beats memchr's dispatch and setup.
+const SHORT: usize = 64;
+
+/// [`find_unquoted`] for short inputs, byte by byte.
+fn find_unquoted_short(s: &[u8], needle: u8, brackets: bool) -> Option<usize> {
+    let mut i = 0;
+    while let Some(&c) = s.get(i) {
+        if c == needle {
+            return Some(i);
+        }
+        match c {
+            b'"' => i += quoted_end(s.get(i..)?)?,
+            b'<' if brackets => i += s.get(i..)?.iter().position(|&c| c == b'>')? + 1,
+            _ => i += 1,
+        }
+    }
+    None
 }
 
 /// Index just past the closing quote of the quoted string that opens `s` (`s[0] == '"'`),
@@ -117,6 +171,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn swar_find_matches_position() {
+        let hay: Vec<u8> = (0..200u16).map(|i| (i * 37 % 251) as u8).collect();
+        for needle in [0u8, b'\n', b'\r', 0x80, 0xff, 10, 200, 37] {
+            for start in 0..hay.len() {
+                let s = &hay[start..];
+                assert_eq!(
+                    find_byte_swar(s, needle),
+                    s.iter().position(|&c| c == needle),
+                    "{needle} {start}"
+                );
+            }
+        }
+        assert_eq!(find_byte_swar(b"", b'\n'), None);
+        assert_eq!(find_byte_swar(b"abcdefgh\n", b'\n'), Some(8));
+        assert_eq!(find_byte_swar(b"\x8a\n", b'\n'), Some(1));
+    }
+
+    #[test]
     fn helpers() {
         assert!(is_token("!interesting-Method0123456789_*+`.%indeed'~"));
         assert!(!is_token("a b"));
@@ -128,6 +200,23 @@ mod tests {
         );
         assert_eq!(find_unquoted(br#""a\",b" , c"#, b',', false), Some(8));
         assert_eq!(find_unquoted(br#""open, c"#, b',', false), None);
+        let long = format!("{}<a,b>\"x,\\\"y\", z", "w".repeat(70));
+        for (t, brackets) in [
+            (r#""a,b" <sip:x,y>, c"#, true),
+            (r#"<a,b"#, true),
+            (r#"<a,b"#, false),
+            (r#""a\",b" , c"#, false),
+            (long.as_str(), true),
+            (long.as_str(), false),
+            ("", true),
+        ] {
+            let short = find_unquoted_short(t.as_bytes(), b',', brackets);
+            assert_eq!(
+                find_unquoted_long(t.as_bytes(), b',', brackets),
+                short,
+                "{t}"
+            );
+        }
         assert_eq!(quoted_end(br#""a\"b" x"#), Some(6));
         assert_eq!(quoted_end(br#""abc"#), None);
         assert_eq!(parse_u32("0068"), Some(68));

@@ -5,7 +5,6 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::error::{ParseError, ParseErrorKind};
 use crate::params::Params;
-use crate::scan::is_token_char;
 
 fn uri_err() -> ParseError {
     ParseError::new(ParseErrorKind::Uri, 0)
@@ -67,12 +66,16 @@ pub enum Uri<'a> {
 impl<'a> Uri<'a> {
     /// Parse a URI (no surrounding `<>`, no LWS).
     pub fn parse(text: &'a str) -> Result<Self, ParseError> {
-        let (scheme, rest) = split_scheme(text)?;
+        let (scheme, rest) = split_scheme_raw(text)?;
         if scheme.eq_ignore_ascii_case("sip") {
             return SipUri::parse_rest(false, rest).map(Uri::Sip);
         }
         if scheme.eq_ignore_ascii_case("sips") {
             return SipUri::parse_rest(true, rest).map(Uri::Sip);
+        }
+        // The SIP path checks the text in its own pass; the others check it here.
+        if !is_uri_text(rest) {
+            return Err(uri_err());
         }
         if scheme.eq_ignore_ascii_case("tel") {
             let (number, params) = match crate::scan::find_byte(rest, b';') {
@@ -107,47 +110,157 @@ impl<'a> Uri<'a> {
 
 /// Split `scheme:rest` (RFC 3986 scheme: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )), checking
 /// the whole text holds no LWS, angle brackets or quotes and `rest` is not empty.
+#[cfg(test)]
 fn split_scheme(text: &str) -> Result<(&str, &str), ParseError> {
-    let (scheme, rest) = crate::scan::split_once_byte(text, b':').ok_or_else(uri_err)?;
-    let mut sb = scheme.bytes();
-    let scheme_ok = sb.next().is_some_and(|b| b.is_ascii_alphabetic())
-        && sb.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
-    let text_ok = text
-        .bytes()
-        .all(|b| b > b' ' && b != 0x7f && !matches!(b, b'<' | b'>' | b'"'));
-    if !scheme_ok || !text_ok || rest.is_empty() {
+    let (scheme, rest) = split_scheme_raw(text)?;
+    if !is_uri_text(rest) {
         return Err(uri_err());
     }
     Ok((scheme, rest))
 }
 
+/// [`split_scheme`] without the text check on `rest`, which the caller makes (a valid scheme
+/// and the colon always pass it, so checking `rest` is checking the whole text).
+fn split_scheme_raw(text: &str) -> Result<(&str, &str), ParseError> {
+    let (scheme, rest) = crate::scan::split_once_byte(text, b':').ok_or_else(uri_err)?;
+    let mut sb = scheme.bytes();
+    let scheme_ok = sb.next().is_some_and(|b| b.is_ascii_alphabetic())
+        && sb.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    if !scheme_ok || rest.is_empty() {
+        return Err(uri_err());
+    }
+    Ok((scheme, rest))
+}
+
+/// Every byte may appear in a URI ([`URI_TEXT`]).
+fn is_uri_text(s: &str) -> bool {
+    s.bytes().all(|b| URI_TEXT[usize::from(b)])
+}
+
+/// Bytes a URI may hold anywhere: above SP, not DEL, not `<`, `>` or `"`.
+static URI_TEXT: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b > b' ' && b != 0x7f && b != b'<' && b != b'>' && b != b'"';
+        i += 1;
+    }
+    t
+};
+
+/// [`URI_CLASS`] bits: allowed in a URI, a user-part character, one of `@ : ; ?`.
+const C_TEXT: u8 = 1;
+const C_USER: u8 = 2;
+const C_SPECIAL: u8 = 4;
+
+/// Byte classes for the one-pass SIP URI scan.
+static URI_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let text = if URI_TEXT[i] { C_TEXT } else { 0 };
+        let user = if USER_CHAR[i] { C_USER } else { 0 };
+        let special = match i as u8 {
+            b'@' | b':' | b';' | b'?' => C_SPECIAL,
+            _ => 0,
+        };
+        t[i] = text | user | special;
+        i += 1;
+    }
+    t
+};
+
+/// User-part characters, as a table (see [`is_user_char`]).
+static USER_CHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'-' | b'.'
+                    | b'!'
+                    | b'%'
+                    | b'*'
+                    | b'_'
+                    | b'+'
+                    | b'`'
+                    | b'\''
+                    | b'~'
+                    | b'&'
+                    | b'='
+                    | b'$'
+                    | b','
+                    | b';'
+                    | b'?'
+                    | b'/'
+                    | b'('
+                    | b')'
+                    | b'#'
+            );
+        i += 1;
+    }
+    t
+};
+
 /// Parse `host [":" port]` (RFC 3261 §25.1 hostport; IPv6 references per RFC 5118).
 /// Returns the host, the host text as written and the port.
 pub(crate) fn parse_hostport(s: &str) -> Option<(Host<'_>, &str, Option<u16>)> {
-    let (host_str, port) = if s.starts_with('[') {
+    let b = s.as_bytes();
+    if b.first() == Some(&b'[') {
         let close = crate::scan::find_byte(s, b']')?;
         let (h, after) = s.split_at(close + 1);
         let port = match after {
             "" => None,
-            p => Some(p.strip_prefix(':')?),
+            p => Some(parse_port(p.strip_prefix(':')?)?),
         };
-        (h, port)
-    } else {
-        match crate::scan::split_once_byte(s, b':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (s, None),
-        }
-    };
-    let port = match port {
-        None => None,
-        Some(p) => {
-            if p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
+        return Some((parse_host(h)?, h, port));
+    }
+    // One pass over the host: its end (the first ':'), its characters, and whether it is all
+    // digits and dots (an IPv4 candidate).
+    let mut numeric = true;
+    let mut end = b.len();
+    for (i, &c) in b.iter().enumerate() {
+        match HOST_CHAR[usize::from(c)] {
+            0 if c == b':' => {
+                end = i;
+                break;
             }
-            Some(p.parse::<u16>().ok()?)
+            0 => return None,
+            1 => numeric = false,
+            _ => {}
         }
+    }
+    let host_str = s.get(..end)?;
+    let port = match s.get(end..) {
+        Some("") | None => None,
+        Some(p) => Some(parse_port(p.get(1..)?)?),
     };
-    Some((parse_host(host_str)?, host_str, port))
+    let hb = host_str.as_bytes();
+    let host = match hb.first() {
+        None => return None,
+        Some(_) if numeric => Host::V4(parse_v4(hb)?),
+        Some(b'.' | b'-') => return None,
+        Some(_) => Host::Domain(host_str),
+    };
+    Some((host, host_str, port))
+}
+
+/// `1*5DIGIT` up to 65535.
+fn parse_port(p: &str) -> Option<u16> {
+    if p.is_empty() || p.len() > 5 {
+        return None;
+    }
+    let mut v: u32 = 0;
+    for b in p.bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + u32::from(b - b'0');
+    }
+    u16::try_from(v).ok()
 }
 
 /// Parse a host: `[IPv6]`, dotted IPv4, or a domain name (alphanum, `-`, `.`, `_` tolerated).
@@ -157,20 +270,77 @@ pub(crate) fn parse_host(h: &str) -> Option<Host<'_>> {
         return parse_v6(inner).map(Host::V6);
     }
     let b = h.as_bytes();
-    if b.is_empty()
-        || !b
-            .iter()
-            .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_'))
-    {
+    // One pass: every byte a host character, and whether all are digits or dots.
+    let mut numeric = true;
+    for &c in b {
+        match HOST_CHAR.get(usize::from(c)).copied().unwrap_or(0) {
+            0 => return None,
+            1 => numeric = false,
+            _ => {}
+        }
+    }
+    if b.is_empty() {
         return None;
     }
-    if b.iter().all(|&c| c.is_ascii_digit() || c == b'.') {
-        return h.parse::<Ipv4Addr>().ok().map(Host::V4);
+    if numeric {
+        return parse_v4(b).map(Host::V4);
     }
     if b.first() == Some(&b'.') || b.first() == Some(&b'-') {
         return None;
     }
     Some(Host::Domain(h))
+}
+
+/// Host bytes: 0 not allowed, 1 allowed (alphanumeric, `-`, `_`), 2 digit or dot.
+static HOST_CHAR: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        t[i] = if c.is_ascii_digit() || c == b'.' {
+            2
+        } else if c.is_ascii_alphanumeric() || c == b'-' || c == b'_' {
+            1
+        } else {
+            0
+        };
+        i += 1;
+    }
+    t
+};
+
+/// Dotted-quad IPv4 (RFC 3986 §3.2.2 dec-octet: 0-255, no leading zeros, as `std` accepts),
+/// from bytes already known to be digits and dots.
+fn parse_v4(b: &[u8]) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut n = 0usize;
+    let mut val: u16 = 0;
+    let mut digits = 0usize;
+    for &c in b {
+        if c == b'.' {
+            if digits == 0 {
+                return None;
+            }
+            *octets.get_mut(n)? = u8::try_from(val).ok()?;
+            n += 1;
+            val = 0;
+            digits = 0;
+        } else {
+            if digits > 0 && val == 0 {
+                return None;
+            }
+            val = val * 10 + u16::from(c - b'0');
+            digits += 1;
+            if val > 255 {
+                return None;
+            }
+        }
+    }
+    if digits == 0 || n != 3 {
+        return None;
+    }
+    *octets.get_mut(3)? = u8::try_from(val).ok()?;
+    Some(Ipv4Addr::from(octets))
 }
 
 /// An IPv6 address, tolerating the `:::` before an embedded IPv4 tail (RFC 5118 §4.10).
@@ -187,7 +357,7 @@ pub(crate) fn parse_v6(s: &str) -> Option<Ipv6Addr> {
 impl<'a> SipUri<'a> {
     /// Parse a `sip:`/`sips:` URI.
     pub fn parse(text: &'a str) -> Result<Self, ParseError> {
-        let (scheme, rest) = split_scheme(text)?;
+        let (scheme, rest) = split_scheme_raw(text)?;
         let secure = if scheme.eq_ignore_ascii_case("sips") {
             true
         } else if scheme.eq_ignore_ascii_case("sip") {
@@ -198,38 +368,63 @@ impl<'a> SipUri<'a> {
         Self::parse_rest(secure, rest)
     }
 
-    /// Parse what follows `sip:` / `sips:` (already checked by [`split_scheme`]).
+    /// Parse what follows `sip:` / `sips:` (scheme checked by [`split_scheme_raw`]), in one
+    /// pass over the bytes: URI text check, userinfo split and user characters, and the
+    /// first `;` and `?` of the host part.
     fn parse_rest(secure: bool, rest: &'a str) -> Result<Self, ParseError> {
         // '@' cannot appear in uri-parameters or headers unescaped, so the first one ends the
         // userinfo; ';' and '?' before it belong to the user part (RFC 4475 §3.1.1.9).
-        let (userinfo, hostpart) = match crate::scan::find_byte(rest, b'@') {
-            Some(i) => (Some(&rest[..i]), &rest[i + 1..]),
-            None => (None, rest),
-        };
-        let (user, password) = match userinfo {
-            None => (None, None),
-            Some(ui) => {
-                let (u, p) = match crate::scan::split_once_byte(ui, b':') {
-                    Some((u, p)) => (u, Some(p)),
-                    None => (ui, None),
+        let mut at = None;
+        let mut colon = None;
+        let mut user_bad = false;
+        let mut semi = None;
+        let mut question = None;
+        for (i, &c) in rest.as_bytes().iter().enumerate() {
+            let class = URI_CLASS[usize::from(c)];
+            if class & C_TEXT == 0 {
+                return Err(uri_err());
+            }
+            if class & C_SPECIAL == 0 {
+                user_bad |= class & C_USER == 0 && at.is_none();
+                continue;
+            }
+            match c {
+                b'@' if at.is_none() => {
+                    at = Some(i);
+                    semi = None;
+                    question = None;
+                }
+                // user [":" password]: ':' is not a user character, so a second one fails.
+                b':' if at.is_none() => {
+                    user_bad |= colon.is_some();
+                    colon = Some(colon.unwrap_or(i));
+                }
+                b';' if semi.is_none() && question.is_none() => semi = Some(i),
+                b'?' if question.is_none() => question = Some(i),
+                _ => {}
+            }
+        }
+        let (user, password, host_start) = match at {
+            None => (None, None, 0),
+            Some(at) => {
+                let (u, p) = match colon {
+                    Some(i) => (rest.get(..i), Some(rest.get(i + 1..at).unwrap_or(""))),
+                    None => (rest.get(..at), None),
                 };
-                if u.is_empty() || !u.bytes().all(is_user_char) {
+                let u = u.unwrap_or("");
+                if user_bad || u.is_empty() {
                     return Err(uri_err());
                 }
-                if p.is_some_and(|p| !p.bytes().all(is_user_char)) {
-                    return Err(uri_err());
-                }
-                (Some(u), p)
+                (Some(u), p, at + 1)
             }
         };
-        let (before_headers, headers) = match crate::scan::split_once_byte(hostpart, b'?') {
-            Some((a, h)) => (a, Some(h)),
-            None => (hostpart, None),
+        let (before_end, headers) = match question {
+            Some(q) => (q, Some(rest.get(q + 1..).unwrap_or(""))),
+            None => (rest.len(), None),
         };
-        let (hostport, params) = match crate::scan::find_byte(before_headers, b';') {
-            Some(i) => before_headers.split_at(i),
-            None => (before_headers, ""),
-        };
+        let host_end = semi.unwrap_or(before_end);
+        let hostport = rest.get(host_start..host_end).ok_or_else(uri_err)?;
+        let params = rest.get(host_end..before_end).ok_or_else(uri_err)?;
         let (host, host_str, port) = parse_hostport(hostport).ok_or_else(uri_err)?;
         let params = Params::new(params);
         if !params.is_well_formed() || headers.is_some_and(|h| h.is_empty() || h.contains('?')) {
@@ -264,12 +459,9 @@ impl<'a> SipUri<'a> {
 }
 
 /// User-part characters (unreserved / escaped / user-unreserved, plus `:` for passwords).
+#[cfg(test)]
 fn is_user_char(b: u8) -> bool {
-    is_token_char(b)
-        || matches!(
-            b,
-            b'&' | b'=' | b'$' | b',' | b';' | b'?' | b'/' | b'(' | b')' | b'#'
-        )
+    USER_CHAR[usize::from(b)]
 }
 
 /// Decode `%HH` escapes once (a `%` not followed by two hex digits is kept as is).
@@ -310,6 +502,7 @@ impl std::fmt::Display for Host<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scan::is_token_char;
 
     fn sip(t: &str) -> SipUri<'_> {
         match Uri::parse(t) {
@@ -390,6 +583,224 @@ mod tests {
             Uri::parse("isbn:2983792873"),
             Ok(Uri::Other { .. })
         ));
+    }
+
+    #[test]
+    fn user_table_matches_grammar() {
+        for b in 0..=255u8 {
+            let expected = is_token_char(b)
+                || matches!(
+                    b,
+                    b'&' | b'=' | b'$' | b',' | b';' | b'?' | b'/' | b'(' | b')' | b'#'
+                );
+            assert_eq!(is_user_char(b), expected, "{b}");
+            let text = b > b' ' && b != 0x7f && !matches!(b, b'<' | b'>' | b'"');
+            assert_eq!(URI_TEXT[usize::from(b)], text, "{b}");
+        }
+        assert_eq!(sip("sip:h:00080").port, Some(80));
+        assert!(Uri::parse("sip:h:65536").is_err());
+        assert!(Uri::parse("sip:h:+80").is_err());
+    }
+
+    /// The straightforward multi-pass hostport parser this module used before its one-pass
+    /// scanner, kept as the reference.
+    fn reference_hostport(s: &str) -> Option<(Host<'_>, &str, Option<u16>)> {
+        let (host_str, port) = if s.starts_with('[') {
+            let close = crate::scan::find_byte(s, b']')?;
+            let (h, after) = s.split_at(close + 1);
+            let port = match after {
+                "" => None,
+                p => Some(p.strip_prefix(':')?),
+            };
+            (h, port)
+        } else {
+            match crate::scan::split_once_byte(s, b':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (s, None),
+            }
+        };
+        let port = match port {
+            None => None,
+            Some(p) => {
+                if p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                Some(p.parse::<u16>().ok()?)
+            }
+        };
+        let host = if let Some(inner) = host_str.strip_prefix('[') {
+            Host::V6(parse_v6(inner.strip_suffix(']')?)?)
+        } else {
+            let b = host_str.as_bytes();
+            if b.is_empty()
+                || !b
+                    .iter()
+                    .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_'))
+            {
+                return None;
+            }
+            if b.iter().all(|&c| c.is_ascii_digit() || c == b'.') {
+                Host::V4(host_str.parse::<Ipv4Addr>().ok()?)
+            } else if b.first() == Some(&b'.') || b.first() == Some(&b'-') {
+                return None;
+            } else {
+                Host::Domain(host_str)
+            }
+        };
+        Some((host, host_str, port))
+    }
+
+    /// The multi-pass SIP URI parser this module used before its one-pass scan.
+    fn reference_sip(text: &str) -> Result<SipUri<'_>, ParseError> {
+        let (scheme, rest) = split_scheme(text)?;
+        let secure = match scheme {
+            s if s.eq_ignore_ascii_case("sips") => true,
+            s if s.eq_ignore_ascii_case("sip") => false,
+            _ => return Err(uri_err()),
+        };
+        let (userinfo, hostpart) = match crate::scan::find_byte(rest, b'@') {
+            Some(i) => (Some(&rest[..i]), &rest[i + 1..]),
+            None => (None, rest),
+        };
+        let (user, password) = match userinfo {
+            None => (None, None),
+            Some(ui) => {
+                let (u, p) = match crate::scan::split_once_byte(ui, b':') {
+                    Some((u, p)) => (u, Some(p)),
+                    None => (ui, None),
+                };
+                if u.is_empty() || !u.bytes().all(is_user_char) {
+                    return Err(uri_err());
+                }
+                if p.is_some_and(|p| !p.bytes().all(is_user_char)) {
+                    return Err(uri_err());
+                }
+                (Some(u), p)
+            }
+        };
+        let (before_headers, headers) = match crate::scan::split_once_byte(hostpart, b'?') {
+            Some((a, h)) => (a, Some(h)),
+            None => (hostpart, None),
+        };
+        let (hostport, params) = match crate::scan::find_byte(before_headers, b';') {
+            Some(i) => before_headers.split_at(i),
+            None => (before_headers, ""),
+        };
+        let (host, host_str, port) = reference_hostport(hostport).ok_or_else(uri_err)?;
+        let params = Params::new(params);
+        if !params.is_well_formed() || headers.is_some_and(|h| h.is_empty() || h.contains('?')) {
+            return Err(uri_err());
+        }
+        Ok(SipUri {
+            secure,
+            user,
+            password,
+            host,
+            host_str,
+            port,
+            params,
+            headers,
+        })
+    }
+
+    #[test]
+    fn sip_uri_agrees_with_reference() {
+        let users = [
+            "", "@", "u@", "u:p@", ":p@", "u::p@", "u;x=1@", "u?x@", "a b@", "u%40v@", "u:p:q@",
+            "\"@", "u<@", "@@", "u:@", "+1-555@",
+        ];
+        let hosts = [
+            "h",
+            "127.0.0.1",
+            "127.0.0.1:5060",
+            "[::1]:5060",
+            "h:",
+            "h:x",
+            "",
+            "h@x",
+            "-h",
+        ];
+        let tails = [
+            "",
+            ";lr",
+            ";transport=tcp;lr",
+            ";;",
+            "?a=b",
+            "?",
+            "?a?b",
+            ";x?y=z",
+            ";a=\"q\"",
+            ";a=b@c",
+            " x",
+        ];
+        for scheme in ["sip:", "SIPS:", "sip:"] {
+            for u in users {
+                for h in hosts {
+                    for t in tails {
+                        let text = format!("{scheme}{u}{h}{t}");
+                        let new = SipUri::parse(&text);
+                        assert_eq!(new, reference_sip(&text), "{text:?}");
+                        let via_uri = Uri::parse(&text).map(|u| u.as_sip().copied());
+                        assert_eq!(via_uri.ok().flatten(), new.ok(), "{text:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn hostport_agrees_with_reference() {
+        let parts = [
+            "",
+            "a",
+            "127.0.0.1",
+            "1.2.3",
+            "01.2.3.4",
+            "-a",
+            ".a",
+            "a_b",
+            "a-b.c",
+            "[::1]",
+            "[2001:db8:::192.0.2.1]",
+            "[::1",
+            "a b",
+            "\u{e9}",
+            "9",
+            "1.2.3.4.5",
+            "a:b",
+        ];
+        let ports = [
+            "", ":", ":0", ":5060", ":65535", ":65536", ":099999", ":+1", ":1:2", "x",
+        ];
+        for h in parts {
+            for p in ports {
+                let t = format!("{h}{p}");
+                assert_eq!(parse_hostport(&t), reference_hostport(&t), "{t:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn ipv4_scanner_agrees_with_std() {
+        for t in [
+            "192.0.2.4",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.1.1.1",
+            "1.2.3",
+            "1.2.3.4.5",
+            "01.2.3.4",
+            "1..2.3",
+            ".1.2.3",
+            "1.2.3.",
+            "1.2.3.0400",
+            "10.0.0.00",
+            "",
+            "1",
+            "99999.1.1.1",
+        ] {
+            assert_eq!(parse_v4(t.as_bytes()), t.parse::<Ipv4Addr>().ok(), "{t:?}");
+        }
     }
 
     #[test]

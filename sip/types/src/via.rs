@@ -46,6 +46,9 @@ impl<'a> Via<'a> {
     /// LWS is allowed around the `/` of sent-protocol, before `;` and around `=`
     /// (RFC 4475 §3.1.1.1); every parameter must have a name (RFC 4475 §3.1.2.1).
     pub fn parse(value: &'a str) -> Result<Self, ParseError> {
+        if let Some(v) = Self::parse_plain(value) {
+            return v;
+        }
         let (name, rest) = token(value).ok_or_else(err)?;
         let (version, rest) = token(slash(rest).ok_or_else(err)?).ok_or_else(err)?;
         let (transport, rest) = token(slash(rest).ok_or_else(err)?).ok_or_else(err)?;
@@ -76,6 +79,57 @@ impl<'a> Via<'a> {
             port,
             params,
         })
+    }
+
+    /// The common shape `SIP/2.0/TRANSPORT SP sent-by[;params]` with no other LWS, in one
+    /// pass; `None` (undecided) for anything else, which the general path then parses. Gives
+    /// exactly what the general path would for the inputs it accepts.
+    fn parse_plain(value: &'a str) -> Option<Result<Self, ParseError>> {
+        let b = value.as_bytes();
+        let after = b.strip_prefix(b"SIP/2.0/")?;
+        if b.last().is_none_or(|&c| is_lws(c)) {
+            return None;
+        }
+        let t_len = after
+            .iter()
+            .position(|&c| !is_token_char(c))
+            .unwrap_or(after.len());
+        // Exactly one SP after the transport, then the sent-by.
+        if t_len == 0 || after.get(t_len) != Some(&b' ') {
+            return None;
+        }
+        let sb_start = 8 + t_len + 1;
+        let sent_by_rest = b.get(sb_start..)?;
+        let mut sb_len = sent_by_rest.len();
+        for (i, &c) in sent_by_rest.iter().enumerate() {
+            if c == b';' {
+                sb_len = i;
+                break;
+            }
+            if is_lws(c) {
+                return None;
+            }
+        }
+        if sb_len == 0 {
+            return None;
+        }
+        let transport = value.get(8..8 + t_len)?;
+        let sent_by = value.get(sb_start..sb_start + sb_len)?;
+        let params = value.get(sb_start + sb_len..)?;
+        let Some((host, host_str, port)) = parse_hostport(sent_by) else {
+            return Some(Err(err()));
+        };
+        let params = Params::new(params);
+        if !params.is_well_formed() {
+            return Some(Err(err()));
+        }
+        Some(Ok(Self {
+            transport,
+            host,
+            host_str,
+            port,
+            params,
+        }))
     }
 
     /// The branch parameter.
@@ -144,6 +198,61 @@ mod tests {
         assert_eq!(v.port, Some(6050));
         assert_eq!(v.received(), Some("[2001:db8::9:255]"));
         assert!(matches!(v.host, Host::V6(_)));
+    }
+
+    #[test]
+    fn fast_path_matches_general_path() {
+        for v in [
+            "SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-1-0",
+            "SIP/2.0/UDP 127.0.0.1:5060",
+            "SIP/2.0/TCP [::1]:5060;rport;branch=z9hG4bKx",
+            "SIP/2.0/UDP host;;",
+            "SIP/2.0/UDP host:99999;branch=x",
+            "SIP/2.0/UDP ;branch=x",
+            "SIP/2.0/UDP host ;branch=x",
+            "SIP/2.0/UDP  host",
+            "SIP/2.0/UDP host;branch=x ",
+            "SIP/2.0/ host",
+            "SIP/2.0/UDP",
+            "SIP/2.0/UDP ",
+            "SIP/2.0/UDP\thost",
+            "SIP/2.0/U\u{e9}P host",
+        ] {
+            let general = (|| {
+                let (name, rest) = token(v).ok_or_else(err)?;
+                let (version, rest) = token(slash(rest).ok_or_else(err)?).ok_or_else(err)?;
+                let (transport, rest) = token(slash(rest).ok_or_else(err)?).ok_or_else(err)?;
+                if !name.eq_ignore_ascii_case("SIP") || version != "2.0" {
+                    return Err(err());
+                }
+                if !rest.starts_with(|c: char| c.is_ascii() && is_lws(c as u8)) {
+                    return Err(err());
+                }
+                let rest = trim_lws(rest);
+                let (sent_by, params) = match crate::scan::find_byte(rest, b';') {
+                    Some(i) => rest.split_at(i),
+                    None => (rest, ""),
+                };
+                let sent_by = trim_lws(sent_by);
+                if sent_by.bytes().any(is_lws) {
+                    return Err(err());
+                }
+                let (host, host_str, port) = parse_hostport(sent_by).ok_or_else(err)?;
+                let params = Params::new(params);
+                if !params.is_well_formed() {
+                    return Err(err());
+                }
+                Ok(Via {
+                    transport,
+                    host,
+                    host_str,
+                    port,
+                    params,
+                })
+            })();
+            assert_eq!(Via::parse(v), general, "{v:?}");
+        }
+        assert!(Via::parse_plain("SIP/2.0/UDP h;branch=1").is_some());
     }
 
     #[test]

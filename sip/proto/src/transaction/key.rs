@@ -42,9 +42,11 @@ impl ServerKey {
             m => m.clone(),
         };
         let via = msg.top_via().ok()?;
-        if via.has_rfc3261_branch() {
+        // The branch comes from the parse-time cache: no parameter scan.
+        let branch = msg.top_via_branch();
+        if let Some(branch) = branch.filter(|b| b.len() > 7 && b.starts_with("z9hG4bK")) {
             return Some(Self::Branch {
-                branch: msg.slice_of(via.branch()?),
+                branch: msg.slice_of(branch),
                 host: msg.slice_of(via.host_str),
                 port: via.port,
                 method,
@@ -88,18 +90,16 @@ impl ClientKey {
 
     /// The key of a request we send (its top Via carries our branch).
     pub(crate) fn of_request(msg: &Message) -> Option<Self> {
-        let via = msg.top_via().ok()?;
         Some(Self {
-            branch: msg.slice_of(via.branch()?),
+            branch: msg.slice_of(msg.top_via_branch()?),
             method: msg.method()?.clone(),
         })
     }
 
     /// The key a response matches: top Via branch and CSeq method.
     pub(crate) fn of_response(msg: &Message) -> Option<Self> {
-        let via = msg.top_via().ok()?;
         Some(Self {
-            branch: msg.slice_of(via.branch()?),
+            branch: msg.slice_of(msg.top_via_branch()?),
             method: msg.cseq().ok()?.method,
         })
     }

@@ -17,6 +17,7 @@ use super::config::TimerConfig;
 use super::event::{TransactionEvent, Transmit};
 use super::id::{ClientTransactionId, IdMap, ServerTransactionId};
 use super::key::{ClientKey, ServerKey};
+use super::keyed_hash::KeyedState;
 use super::output::{Output, Step};
 use super::server::{ServerState, ServerTransaction};
 use super::server_invite::ServerInvite;
@@ -46,26 +47,34 @@ pub struct TransactionLayer {
     config: TimerConfig,
     next_id: u64,
     clients: IdMap<ClientTransaction>,
-    client_keys: HashMap<ClientKey, u64>,
+    client_keys: HashMap<ClientKey, u64, KeyedState>,
     servers: IdMap<ServerTransaction>,
-    server_keys: HashMap<ServerKey, u64>,
+    server_keys: HashMap<ServerKey, u64, KeyedState>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<TransactionEvent>,
     timers: TimerQueue,
 }
 
 impl TransactionLayer {
-    /// An empty layer with the given base timers.
+    /// An empty layer with the given base timers. Its key maps are keyed from the standard
+    /// library's per-process random hash keys; see [`TransactionLayer::with_hash_seed`].
     pub fn new(config: TimerConfig) -> Self {
+        Self::with_hash_seed(config, KeyedState::std_seed())
+    }
+
+    /// An empty layer whose transaction-key maps (keys are peer-chosen Via branches) hash with
+    /// `seed`, which must be random and secret per process (HashDoS resistance).
+    pub fn with_hash_seed(config: TimerConfig, seed: u64) -> Self {
+        let state = KeyedState::new(seed);
         Self {
             config,
             next_id: 1,
             clients: IdMap::default(),
-            client_keys: HashMap::new(),
+            client_keys: HashMap::with_hasher(state),
             servers: IdMap::default(),
-            server_keys: HashMap::new(),
-            transmits: VecDeque::new(),
-            events: VecDeque::new(),
+            server_keys: HashMap::with_hasher(state),
+            transmits: VecDeque::with_capacity(8),
+            events: VecDeque::with_capacity(8),
             timers: TimerQueue::default(),
         }
     }

@@ -17,6 +17,7 @@ mod config;
 mod event;
 mod id;
 mod key;
+mod keyed_hash;
 mod layer;
 mod output;
 mod server;
