@@ -125,7 +125,7 @@ pub fn plan(ctx: RoutingContext<'_>, request: &Message, flow: &Flow) -> Result<P
 
     // §18.2.1 received and RFC 3581 rport on the top Via.
     if let Some(top) = request.header_values(HeaderName::VIA).next() {
-        if let Some(value) = received_rport(&top, flow) {
+        if let Some(value) = received_rport(request, &top, flow) {
             edits.replace(top.range.0..top.range.1, value);
         }
     }
@@ -197,9 +197,17 @@ pub fn plan(ctx: RoutingContext<'_>, request: &Message, flow: &Flow) -> Result<P
         }
         ctx.hosts.locate(&next_uri)
     } else {
-        let effective = new_ruri.as_deref().unwrap_or(request_uri);
-        let target_uri = match Uri::parse(effective) {
-            Ok(Uri::Sip(u)) => u,
+        // The Request-URI was parsed above; parse again only after a strict router's rewrite.
+        let reparsed;
+        let target = match new_ruri.as_deref() {
+            Some(effective) => {
+                reparsed = Uri::parse(effective);
+                reparsed.as_ref().map_err(|e| *e)
+            }
+            None => Ok(&ruri),
+        };
+        let target_uri = match target {
+            Ok(Uri::Sip(u)) => *u,
             Ok(_) => {
                 return Err(Rejection::new(
                     StatusCode::UNSUPPORTED_URI_SCHEME,
@@ -249,8 +257,8 @@ fn bad_route() -> Rejection {
 
 /// The top Via value with `received` (when the source differs from sent-by, or rport was asked
 /// for) and a filled `rport` (RFC 3581 §4); `None` when nothing changes.
-fn received_rport(top: &HeaderValue<'_>, flow: &Flow) -> Option<String> {
-    let via = Via::parse(top.text).ok()?;
+fn received_rport(request: &Message, top: &HeaderValue<'_>, flow: &Flow) -> Option<String> {
+    let via = request.top_via().ok()?;
     let source_ip = flow.remote.ip();
     let wants_rport = via.rport().is_some();
     let sent_by_matches = match via.host {

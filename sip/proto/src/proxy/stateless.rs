@@ -74,7 +74,8 @@ impl Proxy {
             self.stats.unroutable_responses += 1;
             return;
         };
-        let ours = Via::parse(top.text)
+        let ours = response
+            .top_via()
             .map(|v| {
                 self.config
                     .locals
