@@ -64,6 +64,28 @@ impl ServerKey {
         })))
     }
 
+    /// The same key owning copies of its bytes, for storing: a key of slices keeps the whole
+    /// received buffer alive.
+    pub(crate) fn detached(&self) -> Self {
+        let own = |b: &Bytes| Bytes::copy_from_slice(b);
+        match self {
+            Self::Branch { branch, host, port, method } => Self::Branch {
+                branch: own(branch),
+                host: own(host),
+                port: *port,
+                method: method.clone(),
+            },
+            Self::Legacy(k) => Self::Legacy(Box::new(LegacyKey {
+                request_uri: own(&k.request_uri),
+                from_tag: own(&k.from_tag),
+                call_id: own(&k.call_id),
+                cseq: k.cseq,
+                via: own(&k.via),
+                method: k.method.clone(),
+            })),
+        }
+    }
+
     /// The same key for another method: a CANCEL's key turned into its INVITE's (RFC 3261 §9.2).
     pub(crate) fn with_method(&self, method: Method) -> Self {
         let mut key = self.clone();

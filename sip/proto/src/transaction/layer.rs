@@ -136,6 +136,9 @@ impl TransactionLayer {
         } else {
             None
         };
+        // A stored key owns its few bytes: slices would pin the whole receive buffer (a shared
+        // chunk on UDP) for as long as the transaction waits on Timers J/L (32 s over UDP).
+        let key = key.detached();
         let tx = if is(&Method::INVITE) {
             ServerTransaction::Invite(ServerInvite::new(id, key.clone(), flow))
         } else {
