@@ -38,6 +38,18 @@ pub struct EdgeConfig {
     /// `[log]`
     #[serde(default)]
     pub log: LogSection,
+    /// `[tls]`: what outgoing TLS connections trust.
+    #[serde(default)]
+    pub tls: TlsSection,
+}
+
+/// `[tls]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSection {
+    /// PEM CA bundle that outgoing TLS connections verify the next hop against; without it the
+    /// edge refuses to send over TLS (listeners take their certificate in `[[listen]]`).
+    pub client_ca: Option<PathBuf>,
 }
 
 /// Stateful or stateless proxying.

@@ -49,6 +49,7 @@ impl Edge {
         let net_config = NetConfig {
             max_message_size: config.limits.max_message_size,
             tcp_idle_timeout: Duration::from_secs(config.limits.tcp_idle_timeout_s),
+            tls_client_roots: config.tls.client_ca.clone(),
             ..NetConfig::default()
         };
         let udp_listeners = listeners
