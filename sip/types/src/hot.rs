@@ -84,15 +84,14 @@ pub(crate) struct ViaSpans {
     pub(crate) branch: Option<Span>,
 }
 
-/// A From or To value, parsed, with the verdict on its URI.
+/// A From or To value, parsed as a name-addr; its URI is parsed only on demand
+/// ([`crate::Message::validate`], [`crate::NameAddr::parsed_uri`]).
 #[derive(Debug, Clone)]
 pub(crate) struct AddrSpans {
     pub(crate) display: Option<Span>,
     pub(crate) uri: Span,
     pub(crate) bracketed: bool,
     pub(crate) params: Span,
-    /// `Uri::parse` of the URI succeeded.
-    pub(crate) uri_ok: bool,
 }
 
 /// The cache itself.

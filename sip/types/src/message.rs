@@ -252,7 +252,6 @@ impl Message {
             uri: self.span(a.uri)?,
             bracketed: a.bracketed,
             params: self.span(a.params.as_str())?,
-            uri_ok: a.parsed_uri().is_ok(),
         })
     }
 
@@ -331,8 +330,9 @@ impl Message {
             (HeaderName::FROM, &self.hot.from),
             (HeaderName::TO, &self.hot.to),
         ] {
+            // The URI is checked here, not at parse time: most hops never look inside it.
             let uri_ok = match addr {
-                Some(a) => a.uri_ok,
+                Some(a) => Uri::parse(self.span_text(&a.uri)).is_ok(),
                 None => self.name_addr(name)?.parsed_uri().is_ok(),
             };
             if !uri_ok {
@@ -516,12 +516,23 @@ impl Message {
     ///
     /// Empty elements (`a,,b`) are skipped.
     pub fn header_values(&self, name: HeaderName) -> impl Iterator<Item = HeaderValue<'_>> + '_ {
+        // Indexed headers start at their first line and stop after their last one.
+        let (index, lines_left) = if crate::hot::slot(name).is_some() && !self.hot.unindexed {
+            let count = self.hot.count_of(name);
+            match self.hot.first_of(name) {
+                Some(i) => (i, (count < usize::from(u8::MAX)).then_some(count)),
+                None => (self.headers.len(), None),
+            }
+        } else {
+            (0, None)
+        };
         HeaderValues {
             msg: self,
             name,
-            index: 0,
+            index,
             pos: None,
             seen_on_line: false,
+            lines_left,
         }
     }
 
@@ -723,6 +734,8 @@ struct HeaderValues<'a> {
     /// Where the next value of the current line starts; `None` at a line's start.
     pos: Option<usize>,
     seen_on_line: bool,
+    /// Lines of `name` not yet started, when known exactly (indexed headers).
+    lines_left: Option<usize>,
 }
 
 impl<'a> Iterator for HeaderValues<'a> {
@@ -731,12 +744,18 @@ impl<'a> Iterator for HeaderValues<'a> {
     fn next(&mut self) -> Option<HeaderValue<'a>> {
         let buf: &[u8] = &self.msg.buf;
         loop {
+            if self.pos.is_none() && self.lines_left == Some(0) {
+                return None;
+            }
             let h = self.msg.headers.get(self.index)?;
             let end = h.value_range.end;
             let start = match self.pos {
                 Some(p) => p,
                 None if h.name == self.name => {
                     self.seen_on_line = false;
+                    if let Some(n) = self.lines_left.as_mut() {
+                        *n = n.saturating_sub(1);
+                    }
                     h.value_range.start
                 }
                 None => {
@@ -994,5 +1013,41 @@ From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\n
             Some("<sip:x;lr>, ,<sip:y;lr>,")
         );
         assert_eq!(m.header_lines(HeaderName::ROUTE).count(), 2);
+    }
+
+    #[test]
+    fn indexed_values_start_and_stop_at_their_lines() {
+        let m = msg(INVITE);
+        let vias: Vec<_> = m.header_values(HeaderName::VIA).map(|v| v.text).collect();
+        assert_eq!(
+            vias,
+            [
+                "SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds",
+                "SIP/2.0/TCP p1.example.com;branch=z9hG4bK1",
+                "SIP/2.0/UDP p2.example.com;branch=z9hG4bK2",
+            ]
+        );
+        // Interleaved lines of an indexed header, and one absent from the message.
+        let m = msg(
+            "OPTIONS sip:a@b SIP/2.0\r\nContact: <sip:1@h>, <sip:2@h>\r\nX: y\r\n\
+Contact: <sip:3@h>\r\nContent-Length: 0\r\n\r\n",
+        );
+        let c: Vec<_> = m
+            .header_values(HeaderName::CONTACT)
+            .map(|v| v.text)
+            .collect();
+        assert_eq!(c, ["<sip:1@h>", "<sip:2@h>", "<sip:3@h>"]);
+        assert_eq!(m.header_values(HeaderName::VIA).count(), 0);
+        // From/To URIs are checked by validate(), not parse().
+        let bad = "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n\
+From: <sip:@>;tag=1\r\nTo: <sip:b@h>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n\
+Content-Length: 0\r\n\r\n";
+        let m = msg(bad);
+        assert_eq!(m.from().map(|f| f.tag()), Ok(Some("1")));
+        assert!(m.from().is_ok_and(|f| f.parsed_uri().is_err()));
+        assert_eq!(
+            m.validate().map_err(|e| e.kind),
+            Err(ParseErrorKind::Invalid(HeaderName::FROM))
+        );
     }
 }

@@ -4,7 +4,7 @@
 use crate::error::{ParseError, ParseErrorKind};
 use crate::header_name::HeaderName;
 use crate::params::Params;
-use crate::scan::{is_lws, is_token_char, quoted_end, trim_lws};
+use crate::scan::{quoted_end, trim_lws};
 use crate::uri::Uri;
 
 fn err() -> ParseError {
@@ -59,9 +59,7 @@ impl<'a> NameAddr<'a> {
             let uri = trim_lws(uri);
             let params = Params::new(params);
             if uri.is_empty()
-                || uri
-                    .bytes()
-                    .any(|c| is_lws(c) || matches!(c, b'?' | b',' | b'"' | b'>'))
+                || uri.bytes().any(|c| CLASS[usize::from(c)] & NOT_SPEC != 0)
                 || !params.is_well_formed()
             {
                 return Err(err());
@@ -77,12 +75,13 @@ impl<'a> NameAddr<'a> {
         // One pass to the '>', rejecting LWS and a second '<' on the way.
         let mut gt = None;
         for (i, &c) in inner.as_bytes().iter().enumerate() {
-            if c == b'>' {
-                gt = Some(i);
-                break;
-            }
-            if is_lws(c) || c == b'<' {
-                return Err(err());
+            match CLASS[usize::from(c)] & KIND {
+                0 => {}
+                GT => {
+                    gt = Some(i);
+                    break;
+                }
+                _ => return Err(err()),
             }
         }
         let gt = gt.filter(|&g| g > 0).ok_or_else(err)?;
@@ -111,14 +110,58 @@ impl<'a> NameAddr<'a> {
     }
 }
 
+/// [`CLASS`] values: `>`, `<`, LWS, and (bit) a display-name byte (token or LWS).
+const GT: u8 = 1;
+const LT: u8 = 2;
+const LWS: u8 = 3;
+const NAME: u8 = 4;
+/// Bit of a [`CLASS`] value: the byte may not appear in an addr-spec URI (LWS, `?`, `,`,
+/// `"`, `>`; RFC 3261 §20.10).
+const NOT_SPEC: u8 = 8;
+/// Mask of the `>` / `<` / LWS part of a [`CLASS`] value.
+const KIND: u8 = 3;
+
+/// Byte classes for the scans in [`NameAddr::parse`]: low bits say `>` / `<` / LWS (0 for
+/// any other byte), bit [`NAME`] says the byte may appear in a token display name, bit
+/// [`NOT_SPEC`] that it may not appear in an addr-spec.
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        let kind = match c {
+            b'>' => GT,
+            b'<' => LT,
+            b' ' | b'\t' | b'\r' | b'\n' => LWS,
+            _ => 0,
+        };
+        // RFC 3261 §25.1 token characters.
+        let token = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
+            );
+        let name = if kind == LWS || token { NAME } else { 0 };
+        let not_spec = if kind == LWS || matches!(c, b'?' | b',' | b'"' | b'>') {
+            NOT_SPEC
+        } else {
+            0
+        };
+        t[i] = kind | name | not_spec;
+        i += 1;
+    }
+    t
+};
+
 /// The first `<` of `b` and whether every byte before it is a token character or LWS.
 fn find_lt(b: &[u8]) -> Option<(usize, bool)> {
     let mut name_ok = true;
     for (i, &c) in b.iter().enumerate() {
-        if c == b'<' {
+        let class = CLASS[usize::from(c)];
+        if class & KIND == LT {
             return Some((i, name_ok));
         }
-        name_ok &= is_token_char(c) || is_lws(c);
+        name_ok &= class & NAME != 0;
     }
     None
 }
@@ -126,6 +169,7 @@ fn find_lt(b: &[u8]) -> Option<(usize, bool)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scan::{is_lws, is_token_char};
 
     #[test]
     fn forms() {
@@ -159,6 +203,19 @@ mod tests {
         .unwrap();
         assert_eq!(n.display, Some("J Rosenberg \\\\\\\""));
         assert_eq!(n.tag(), Some("98asjd8"));
+    }
+
+    #[test]
+    fn class_table_matches_predicates() {
+        for c in 0..=255u8 {
+            let class = CLASS[usize::from(c)];
+            assert_eq!(class & NAME != 0, is_token_char(c) || is_lws(c), "{c}");
+            assert_eq!(class & KIND == LWS, is_lws(c), "{c}");
+            assert_eq!(class & KIND == GT, c == b'>', "{c}");
+            assert_eq!(class & KIND == LT, c == b'<', "{c}");
+            let not_spec = is_lws(c) || matches!(c, b'?' | b',' | b'"' | b'>');
+            assert_eq!(class & NOT_SPEC != 0, not_spec, "{c}");
+        }
     }
 
     #[test]

@@ -21,9 +21,65 @@ impl<'a> Params<'a> {
     /// `Some(Some(value))` for `name=value`, `Some(None)` for a bare `name`, `None` if absent.
     /// Quoted values are returned without their quotes (escapes are left as written).
     pub fn get(&self, name: &str) -> Option<Option<&'a str>> {
+        match self.get_well_formed(name) {
+            Some(found) => found,
+            None => self.get_general(name),
+        }
+    }
+
+    /// [`Params::get`] through the general splitter (any text).
+    fn get_general(&self, name: &str) -> Option<Option<&'a str>> {
         self.iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v)
+    }
+
+    /// [`Params::get`] in the single pass of [`Params::is_well_formed`]: `Some(answer)` once
+    /// the answer is known from a well-formed prefix (the general splitter reads such a
+    /// prefix the same way), `None` when malformed text comes first (the caller then falls
+    /// back to [`Params::get_general`]).
+    fn get_well_formed(&self, want: &str) -> Option<Option<Option<&'a str>>> {
+        let raw = self.raw;
+        let b = raw.as_bytes();
+        let mut i = skip_lws(b, 0);
+        while let Some(&c) = b.get(i) {
+            if c != b';' {
+                return None;
+            }
+            i = skip_lws(b, i + 1);
+            let name_len = run(b, i, &TOKEN_CHAR);
+            if name_len == 0 {
+                return None;
+            }
+            let name = raw.get(i..i + name_len)?;
+            i = skip_lws(b, i + name_len);
+            let mut value = None;
+            if b.get(i) == Some(&b'=') {
+                i = skip_lws(b, i + 1);
+                if b.get(i) == Some(&b'"') {
+                    let len = crate::scan::quoted_end(b.get(i..).unwrap_or_default())?;
+                    // Without its quotes, as the general path returns it.
+                    value = Some(raw.get(i + 1..i + len - 1)?);
+                    i += len;
+                } else {
+                    let len = run(b, i, &VALUE_CHAR);
+                    if len == 0 {
+                        return None;
+                    }
+                    value = Some(raw.get(i..i + len)?);
+                    i += len;
+                }
+                i = skip_lws(b, i);
+            }
+            // The parameter is whole only when ';' or the end follows.
+            if !matches!(b.get(i), None | Some(b';')) {
+                return None;
+            }
+            if name.eq_ignore_ascii_case(want) {
+                return Some(Some(value));
+            }
+        }
+        Some(None)
     }
 
     /// True if the parameter is present (with or without a value).
@@ -144,19 +200,14 @@ fn is_value_char(b: u8) -> bool {
 fn split_param(s: &str) -> (&str, &str) {
     let bytes = s.as_bytes();
     let start = usize::from(bytes.first() == Some(&b';'));
-    // Parameters are short: a byte loop beats memchr's setup.
-    let mut i = start;
-    while let Some(&c) = bytes.get(i) {
-        match c {
-            b';' => return (s.get(..i).unwrap_or(s), s.get(i..).unwrap_or("")),
-            b'"' => match crate::scan::quoted_end(bytes.get(i..).unwrap_or_default()) {
-                Some(len) => i += len,
-                None => return (s, ""),
-            },
-            _ => i += 1,
-        }
+    // An unterminated quote, like a missing ';', leaves one parameter.
+    match crate::scan::find_unquoted(bytes.get(start..).unwrap_or_default(), b';', false) {
+        Some(j) => (
+            s.get(..start + j).unwrap_or(s),
+            s.get(start + j..).unwrap_or(""),
+        ),
+        None => (s, ""),
     }
-    (s, "")
 }
 
 /// `;name[=value]` to (name, value), LWS trimmed, quotes removed; `None` for an empty name.
@@ -211,6 +262,36 @@ mod tests {
         let p = Params::new(";a=\"x;y\";b;c=\"open");
         let v: Vec<_> = p.iter().collect();
         assert_eq!(v, [("a", Some("x;y")), ("b", None), ("c", Some("open"))]);
+    }
+
+    #[test]
+    fn fast_get_agrees_with_general() {
+        let texts = [
+            "",
+            ";branch=z9hG4bK1;rport",
+            ";BRANCH = \"a;b\" ; rport",
+            ";rport;branch",
+            ";a=\"x\"y;branch=1",
+            ";;branch=2",
+            ";branch=1;;",
+            ";a=\"open;branch=3",
+            ";a=;branch=4",
+            " ;branch=5",
+            ";branch=\"\"",
+            ";x=[::1];branch=6 ",
+            ";branch=a b",
+            ";branch=a\r\n ;rport",
+            "junk;branch=7",
+        ];
+        let mut fast = 0;
+        for t in texts {
+            let p = Params::new(t);
+            for name in ["branch", "rport", "a", "x", "nope"] {
+                fast += usize::from(p.get_well_formed(name).is_some());
+                assert_eq!(p.get(name), p.get_general(name), "{t:?} {name}");
+            }
+        }
+        assert!(fast > 20, "{fast}");
     }
 
     #[test]
