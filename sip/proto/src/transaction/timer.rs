@@ -110,6 +110,13 @@ pub(crate) struct TimerQueue {
 }
 
 impl TimerQueue {
+    /// An empty queue with room for `capacity` deadlines before it grows.
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        Self {
+            heap: BinaryHeap::with_capacity(capacity),
+        }
+    }
+
     /// Arm `timer` of transaction (`side`, `id`) at `at`, replacing whatever its slot held.
     pub(crate) fn arm(
         &mut self,
