@@ -106,7 +106,10 @@ impl Proxy {
     /// A proxy with `config`.
     pub fn new(config: ProxyConfig) -> Self {
         Self {
-            transactions: TransactionLayer::with_hash_seed(config.timers, config.seed.rotate_left(17)),
+            transactions: TransactionLayer::with_hash_seed(
+                config.timers,
+                config.seed.rotate_left(17),
+            ),
             branches: BranchGenerator::new(config.seed),
             config,
             contexts: IdMap::default(),

@@ -69,7 +69,12 @@ impl ServerKey {
     pub(crate) fn detached(&self) -> Self {
         let own = |b: &Bytes| Bytes::copy_from_slice(b);
         match self {
-            Self::Branch { branch, host, port, method } => Self::Branch {
+            Self::Branch {
+                branch,
+                host,
+                port,
+                method,
+            } => Self::Branch {
                 branch: own(branch),
                 host: own(host),
                 port: *port,
