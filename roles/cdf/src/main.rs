@@ -4,7 +4,6 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::Parser;
 use diameter_net::{DiameterNode, Handlers};
 use diameter_proto::Application;
 use ims_cdf::{system_clock, Cdf, CdrStore};
@@ -43,59 +42,21 @@ struct LogSection {
 }
 
 fn main() -> ExitCode {
-    let cli = role_kit::Cli::parse();
-    let file: CdfFile = match role_kit::load_config(DEFAULTS, cli.config.as_deref(), "IMS_CDF") {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("ims-cdf: configuration error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let net = match file
-        .diameter
-        .net_config("ims-cdf", vec![Application::Acct(ACCOUNTING)])
-    {
-        Ok(n) => n,
-        Err(e) => {
-            eprintln!("ims-cdf: configuration error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    if cli.check_config {
-        println!("ims-cdf: configuration OK");
-        return ExitCode::SUCCESS;
-    }
-    role_kit::init_tracing(&file.log.level);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("ims-cdf: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run(file, net)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("ims-cdf: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    role_kit::role_main(
+        "ims-cdf",
+        DEFAULTS,
+        "IMS_CDF",
+        |file: &CdfFile| {
+            file.diameter
+                .net_config("ims-cdf", vec![Application::Acct(ACCOUNTING)])
+        },
+        |file| file.log.level.clone(),
+        run,
+    )
 }
 
 async fn run(file: CdfFile, net: diameter_net::NetConfig) -> anyhow::Result<()> {
-    if let Some(path) = file.store.url.strip_prefix("sqlite:") {
-        let path = path.trim_start_matches("//");
-        if let Some(dir) = std::path::Path::new(path)
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(dir)?;
-        }
-    }
+    role_kit::ensure_sqlite_dir(&file.store.url)?;
     let store = CdrStore::open(&SqlOptions::new(file.store.url.clone())).await?;
     let cdf = Arc::new(Cdf::new(
         store,

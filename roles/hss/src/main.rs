@@ -4,7 +4,6 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::Parser;
 use diameter_net::{DiameterNode, Handlers};
 use diameter_proto::Application;
 use ims_hss::{Hss, HssConfig, OsRandSource};
@@ -50,64 +49,29 @@ struct LogSection {
 }
 
 fn main() -> ExitCode {
-    let cli = role_kit::Cli::parse();
-    let file: HssFile = match role_kit::load_config(DEFAULTS, cli.config.as_deref(), "IMS_HSS") {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("ims-hss: configuration error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let applications = vec![Application::VendorAuth {
-        vendor: 10415,
-        app: CX,
-    }];
-    let net = match file.diameter.net_config("ims-hss", applications) {
-        Ok(n) => n,
-        Err(e) => {
-            eprintln!("ims-hss: configuration error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    if let Err(e) = file.hss.check() {
-        eprintln!("ims-hss: configuration error: hss: {e}");
-        return ExitCode::from(2);
-    }
-    if cli.check_config {
-        println!("ims-hss: configuration OK");
-        return ExitCode::SUCCESS;
-    }
-    role_kit::init_tracing(&file.log.level);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("ims-hss: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run(file, net)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("ims-hss: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    role_kit::role_main(
+        "ims-hss",
+        DEFAULTS,
+        "IMS_HSS",
+        |file: &HssFile| {
+            let applications = vec![Application::VendorAuth {
+                vendor: 10415,
+                app: CX,
+            }];
+            let net = file.diameter.net_config("ims-hss", applications)?;
+            file.hss.check().map_err(|e| role_kit::ConfigError::Value {
+                key: "hss".into(),
+                message: e.to_string(),
+            })?;
+            Ok(net)
+        },
+        |file| file.log.level.clone(),
+        run,
+    )
 }
 
 async fn run(file: HssFile, net: diameter_net::NetConfig) -> anyhow::Result<()> {
-    if let Some(path) = file.store.url.strip_prefix("sqlite:") {
-        let path = path.trim_start_matches("//");
-        if let Some(dir) = std::path::Path::new(path)
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(dir)?;
-        }
-    }
+    role_kit::ensure_sqlite_dir(&file.store.url)?;
     let pool = SqlPool::open(&SqlOptions::new(file.store.url.clone())).await?;
     let store: Arc<dyn SubscriberStore> = Arc::new(SqlSubscriberStore::new(pool));
     if file.store.demo_subscribers {

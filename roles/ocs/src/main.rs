@@ -5,7 +5,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::Parser;
 use diameter_net::{DiameterNode, Handlers};
 use diameter_proto::Application;
 use ims_ocs::{LedgerOptions, Ocs, OcsConfig};
@@ -52,47 +51,17 @@ struct LogSection {
 }
 
 fn main() -> ExitCode {
-    let cli = role_kit::Cli::parse();
-    let file: OcsFile = match role_kit::load_config(DEFAULTS, cli.config.as_deref(), "IMS_OCS") {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("ims-ocs: configuration error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let net = match file
-        .diameter
-        .net_config("ims-ocs", vec![Application::Auth(CREDIT_CONTROL)])
-    {
-        Ok(n) => n,
-        Err(e) => {
-            eprintln!("ims-ocs: configuration error: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    if cli.check_config {
-        println!("ims-ocs: configuration OK");
-        return ExitCode::SUCCESS;
-    }
-    role_kit::init_tracing(&file.log.level);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("ims-ocs: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run(file, net)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("ims-ocs: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    role_kit::role_main(
+        "ims-ocs",
+        DEFAULTS,
+        "IMS_OCS",
+        |file: &OcsFile| {
+            file.diameter
+                .net_config("ims-ocs", vec![Application::Auth(CREDIT_CONTROL)])
+        },
+        |file| file.log.level.clone(),
+        run,
+    )
 }
 
 fn unix_now() -> u64 {
@@ -103,15 +72,7 @@ fn unix_now() -> u64 {
 }
 
 async fn run(file: OcsFile, net: diameter_net::NetConfig) -> anyhow::Result<()> {
-    if let Some(path) = file.store.url.strip_prefix("sqlite:") {
-        let path = path.trim_start_matches("//");
-        if let Some(dir) = std::path::Path::new(path)
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-        {
-            std::fs::create_dir_all(dir)?;
-        }
-    }
+    role_kit::ensure_sqlite_dir(&file.store.url)?;
     let currency = file.ocs.currency_code;
     let ocs = Arc::new(Ocs::open(file.ocs, &LedgerOptions::new(file.store.url.clone())).await?);
     if file.store.demo_balance > 0 {
