@@ -271,6 +271,18 @@ fn find_param<'p, 'a>(params: &'p [AuthParam<'a>], name: &str) -> Option<&'p str
         .map(|p| p.value.as_ref())
 }
 
+/// A parameter by name among the typed ones (`known`), else among the others.
+fn lookup_param<'p, 'a>(
+    known: &[(&str, &'p Option<Cow<'a, str>>)],
+    other: &'p [AuthParam<'a>],
+    name: &str,
+) -> Option<&'p str> {
+    match known.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
+        Some((_, v)) => v.as_deref(),
+        None => find_param(other, name),
+    }
+}
+
 // ===== Challenge =====
 
 /// A WWW-Authenticate or Proxy-Authenticate challenge (RFC 3261 §20.27, §20.44; RFC 7616
@@ -419,12 +431,7 @@ impl<'a> Challenge<'a> {
             ("domain", &self.domain),
             ("charset", &self.charset),
         ];
-        for (n, v) in known {
-            if n.eq_ignore_ascii_case(name) {
-                return v.as_deref();
-            }
-        }
-        find_param(&self.other, name)
+        lookup_param(&known, &self.other, name)
     }
 
     /// For a non-Digest scheme, the text after the scheme as written.
@@ -606,12 +613,7 @@ impl<'a> Credentials<'a> {
             ("qop", &self.qop),
             ("auts", &self.auts),
         ];
-        for (n, v) in known {
-            if n.eq_ignore_ascii_case(name) {
-                return v.as_deref();
-            }
-        }
-        find_param(&self.other, name)
+        lookup_param(&known, &self.other, name)
     }
 
     /// For a non-Digest scheme, the text after the scheme as written.
