@@ -6,6 +6,7 @@
 //! without blocking. Stream framing is `sip_proto::framing`; everything here is I/O.
 #![warn(missing_docs)]
 
+pub mod app;
 pub mod config;
 mod connection;
 pub mod error;
@@ -17,6 +18,7 @@ pub mod tls;
 mod udp;
 pub mod udp_blocking;
 
+pub use app::{DriverStopped, Originated, SipApp, SipHandle};
 pub use config::{ListenerConfig, NetConfig, TlsFiles};
 pub use error::{NetError, ResolveError, SendError, TlsConfigError};
 pub use event::{Incoming, NetEvent};

@@ -43,6 +43,10 @@ pub(super) struct ResponseContext {
     pub(super) final_sent: bool,
     /// A CANCEL arrived, or a 6xx/2xx ended the search (§16.7 steps 5, 10).
     pub(super) cancelled: bool,
+    /// Application mode: report the final response to the role.
+    pub(super) observe: bool,
+    /// Application mode: headers removed from responses going upstream.
+    pub(super) strip_from_responses: Vec<sip_types::HeaderName>,
 }
 
 impl ResponseContext {
@@ -56,6 +60,8 @@ impl ResponseContext {
             best: None,
             final_sent: false,
             cancelled: false,
+            observe: false,
+            strip_from_responses: Vec::new(),
         }
     }
 

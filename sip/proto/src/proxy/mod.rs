@@ -7,6 +7,9 @@
 //! of these it drains [`Proxy::poll_transmit`] and re-arms its timer from
 //! [`Proxy::poll_timeout`].
 
+mod app;
+#[cfg(test)]
+mod app_tests;
 mod branch;
 mod context;
 mod local;
@@ -25,10 +28,11 @@ use std::time::Instant;
 use bytes::Bytes;
 use sip_types::Message;
 
+pub use app::{AppEvent, AppRequest, Decision, Forward, LocalResponse};
 pub use branch::{loop_hash, loop_hash_of_branch, BranchGenerator, MAGIC_COOKIE};
 pub use local::{HostPort, LocalAddr, LocalAddrs};
 pub use locate::{HostTable, Target};
-pub use request::{plan, response_destination, Plan, Rejection, RoutingContext};
+pub use request::{plan, plan_for_role, response_destination, Plan, Rejection, RoutingContext};
 pub use routes::{RouteTable, StaticRoute};
 
 use crate::flow::Flow;
@@ -45,6 +49,8 @@ pub enum Mode {
     Stateful,
     /// Stateless (§16.11): every message is forwarded on its own.
     Stateless,
+    /// Stateful, with a role deciding each request (see [`AppEvent`]).
+    Application,
 }
 
 /// Proxy configuration.
@@ -100,6 +106,10 @@ pub struct Proxy {
     cancels: HashSet<ClientTransactionId, std::hash::BuildHasherDefault<branch::Fnv64>>,
     out: VecDeque<Transmit>,
     stats: ProxyStats,
+    /// Application mode: requests waiting for the role, events for it, requests it sent.
+    pending: IdMap<ServerTransactionId, app::Pending>,
+    app_events: VecDeque<AppEvent>,
+    originated: HashSet<ClientTransactionId, std::hash::BuildHasherDefault<branch::Fnv64>>,
 }
 
 impl Proxy {
@@ -117,6 +127,9 @@ impl Proxy {
             cancels: HashSet::default(),
             out: VecDeque::new(),
             stats: ProxyStats::default(),
+            pending: IdMap::default(),
+            app_events: VecDeque::new(),
+            originated: HashSet::default(),
         }
     }
 
@@ -184,7 +197,7 @@ impl Proxy {
             self.stats.responses += 1;
         }
         match self.config.mode {
-            Mode::Stateful => {
+            Mode::Stateful | Mode::Application => {
                 self.transactions.handle_message(now, msg, flow);
                 self.drain(now);
             }
@@ -200,7 +213,7 @@ impl Proxy {
 
     /// The driver failed to send on `flow`.
     pub fn handle_transport_error(&mut self, now: Instant, flow: &Flow) {
-        if self.config.mode == Mode::Stateful {
+        if self.config.mode != Mode::Stateless {
             self.transactions.handle_transport_error(now, flow);
             self.drain(now);
         }
@@ -208,7 +221,7 @@ impl Proxy {
 
     /// Call when the deadline from [`Proxy::poll_timeout`] has passed.
     pub fn handle_timeout(&mut self, now: Instant) {
-        if self.config.mode == Mode::Stateful {
+        if self.config.mode != Mode::Stateless {
             self.transactions.handle_timeout(now);
             self.drain(now);
         }

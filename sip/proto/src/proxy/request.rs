@@ -44,6 +44,9 @@ pub struct Plan {
     pub loop_hash: u32,
     /// Name of the static route used, if any.
     pub route: Option<String>,
+    /// True when no Route value was left after ours were popped: the next hop comes from the
+    /// Request-URI (a role in application mode decides it; see [`plan_for_role`]).
+    pub by_request_uri: bool,
 }
 
 /// The routing context the checks need.
@@ -69,6 +72,26 @@ fn forms_dialog(method: &Method) -> bool {
 
 /// §16.3–§16.6: decide whether and where to forward `request`, received on `flow`.
 pub fn plan(ctx: RoutingContext<'_>, request: &Message, flow: &Flow) -> Result<Plan, Rejection> {
+    plan_inner(ctx, request, flow, true)
+}
+
+/// Like [`plan`], for a role that routes by Request-URI itself (a registrar, a CSCF): the
+/// checks and the Route processing are the same, but when the next hop is the Request-URI the
+/// plan comes back with no targets and `by_request_uri` set, instead of a 404 or a 503.
+pub fn plan_for_role(
+    ctx: RoutingContext<'_>,
+    request: &Message,
+    flow: &Flow,
+) -> Result<Plan, Rejection> {
+    plan_inner(ctx, request, flow, false)
+}
+
+fn plan_inner(
+    ctx: RoutingContext<'_>,
+    request: &Message,
+    flow: &Flow,
+    locate_request_uri: bool,
+) -> Result<Plan, Rejection> {
     let method = request.method().cloned().unwrap_or(Method::OPTIONS);
     let mut edits = Edits::new();
 
@@ -176,6 +199,20 @@ pub fn plan(ctx: RoutingContext<'_>, request: &Message, flow: &Flow) -> Result<P
         && forms_dialog(&method)
         && request.to().ok().and_then(|t| t.tag()).is_none();
     let mut route_name = None;
+    let by_request_uri = first >= last;
+    if by_request_uri && !locate_request_uri {
+        if let Some(uri) = new_ruri {
+            edits.replace_request_uri(request, &uri);
+        }
+        return Ok(Plan {
+            edits,
+            targets: Vec::new(),
+            record_route,
+            loop_hash: hash,
+            route: None,
+            by_request_uri,
+        });
+    }
 
     // §16.5 / §16.6 step 6-7: the next hop.
     let targets = if first < last {
@@ -248,6 +285,7 @@ pub fn plan(ctx: RoutingContext<'_>, request: &Message, flow: &Flow) -> Result<P
         record_route,
         loop_hash: hash,
         route: route_name,
+        by_request_uri,
     })
 }
 

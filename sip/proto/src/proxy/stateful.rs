@@ -64,6 +64,10 @@ impl Proxy {
         if request.method() == Some(&Method::CANCEL) {
             // §16.10: answer the CANCEL, then cancel the matching INVITE's branches.
             match cancels {
+                Some(invite) if self.pending.contains_key(&invite) => {
+                    self.respond(now, id, &request, StatusCode::OK, None, None);
+                    self.cancel_pending_decision(now, invite);
+                }
                 Some(invite) if self.contexts.contains_key(&invite) => {
                     self.respond(now, id, &request, StatusCode::OK, None, None);
                     self.cancel_context(now, invite);
@@ -77,6 +81,10 @@ impl Proxy {
                     None,
                 ),
             }
+            return;
+        }
+        if self.config.mode == super::Mode::Application {
+            self.request_to_role(now, id, request, flow);
             return;
         }
         match plan(self.routing(), &request, &flow) {
@@ -99,7 +107,7 @@ impl Proxy {
     }
 
     /// Fork to the next untried target (§16.6). False when none could be sent to.
-    fn try_next_target(&mut self, now: Instant, id: ServerTransactionId) -> bool {
+    pub(super) fn try_next_target(&mut self, now: Instant, id: ServerTransactionId) -> bool {
         let Self {
             contexts,
             config,
@@ -175,6 +183,10 @@ impl Proxy {
             }
             return;
         }
+        if !self.originated.is_empty() && self.originated.contains(&client) {
+            self.originated_outcome(client, status, Some(response));
+            return;
+        }
         let Some(&id) = self.client_branches.get(&client) else {
             // The context is gone (final already sent): 2xx retransmissions still go upstream.
             if status.is_success() {
@@ -208,6 +220,7 @@ impl Proxy {
             let cancel_others = !was_done && !ctx.cancelled;
             ctx.cancelled = true;
             self.forward_upstream(now, id, &response);
+            self.report_final(id, status, Some(&response));
             if cancel_others {
                 self.cancel_pending(now, id);
             }
@@ -232,6 +245,9 @@ impl Proxy {
         if self.cancels.remove(&client) {
             return;
         }
+        if self.originated_outcome(client, status, None) {
+            return;
+        }
         let Some(&id) = self.client_branches.get(&client) else {
             return;
         };
@@ -252,7 +268,7 @@ impl Proxy {
 
     /// When no branch is pending: fail over to the next target, or send the best response
     /// upstream (§16.7 step 6) and drop the context.
-    fn finish(&mut self, now: Instant, id: ServerTransactionId) {
+    pub(super) fn finish(&mut self, now: Instant, id: ServerTransactionId) {
         let Some(ctx) = self.contexts.get(&id) else {
             return;
         };
@@ -269,6 +285,25 @@ impl Proxy {
         };
         if !ctx.final_sent {
             ctx.final_sent = true;
+            if ctx.observe {
+                // Put back for the duration of the answer so the event sees the request.
+                let (status, response) = match &ctx.best {
+                    Some((s, Candidate::Received(r))) if *s != StatusCode::SERVICE_UNAVAILABLE => {
+                        (*s, Some(r.clone()))
+                    }
+                    Some((StatusCode::REQUEST_TIMEOUT, Candidate::Synthetic)) => {
+                        (StatusCode::REQUEST_TIMEOUT, None)
+                    }
+                    _ => (StatusCode::SERVER_INTERNAL_ERROR, None),
+                };
+                self.app_events.push_back(super::AppEvent::Final {
+                    id,
+                    request: ctx.request.clone(),
+                    status,
+                    response,
+                });
+            }
+            let strip = std::mem::take(&mut ctx.strip_from_responses);
             match ctx.best.take() {
                 // §16.7 step 6: a 503 is not passed on (it would make the upstream think this
                 // proxy is overloaded): the proxy answers 500 instead.
@@ -285,7 +320,7 @@ impl Proxy {
                     );
                 }
                 Some((_, Candidate::Received(response))) => {
-                    self.forward_upstream(now, id, &response)
+                    self.forward_upstream_stripped(now, id, &response, &strip)
                 }
                 Some((status, Candidate::Synthetic)) => {
                     let (status, reason) = match status {
@@ -316,6 +351,7 @@ impl Proxy {
     }
 
     fn remove_context(&mut self, id: ServerTransactionId) {
+        self.pending.remove(&id);
         if let Some(ctx) = self.contexts.remove(&id) {
             for branch in &ctx.branches {
                 self.client_branches.remove(&branch.id);
@@ -392,8 +428,42 @@ impl Proxy {
         }
     }
 
-    /// Send `response` from a branch upstream through server transaction `id`, without our Via.
+    /// Application mode: tell the role which final response went upstream.
+    fn report_final(
+        &mut self,
+        id: ServerTransactionId,
+        status: StatusCode,
+        response: Option<&Message>,
+    ) {
+        if let Some(ctx) = self.contexts.get(&id) {
+            if ctx.observe {
+                self.app_events.push_back(super::AppEvent::Final {
+                    id,
+                    request: ctx.request.clone(),
+                    status,
+                    response: response.cloned(),
+                });
+            }
+        }
+    }
+
+    /// Send `response` from a branch upstream through server transaction `id`, without our Via
+    /// (and without the headers the role asked to strip).
     fn forward_upstream(&mut self, now: Instant, id: ServerTransactionId, response: &Message) {
+        let strip = match self.contexts.get(&id) {
+            Some(ctx) if !ctx.strip_from_responses.is_empty() => ctx.strip_from_responses.clone(),
+            _ => Vec::new(),
+        };
+        self.forward_upstream_stripped(now, id, response, &strip);
+    }
+
+    fn forward_upstream_stripped(
+        &mut self,
+        now: Instant,
+        id: ServerTransactionId,
+        response: &Message,
+        strip: &[HeaderName],
+    ) {
         let Some(top) = response.header_values(HeaderName::VIA).next() else {
             return;
         };
@@ -402,6 +472,9 @@ impl Proxy {
         };
         let mut edits = sip_types::Edits::new();
         edits.remove_value(response, &top);
+        for name in strip {
+            edits.remove_header(response, *name);
+        }
         if self
             .transactions
             .send_response_bytes(now, id, status, edits.apply(response))
@@ -410,7 +483,7 @@ impl Proxy {
         }
     }
 
-    fn reject(
+    pub(super) fn reject(
         &mut self,
         now: Instant,
         id: ServerTransactionId,
@@ -432,7 +505,7 @@ impl Proxy {
     }
 
     /// Answer `request` ourselves through server transaction `id`.
-    fn respond(
+    pub(super) fn respond(
         &mut self,
         now: Instant,
         id: ServerTransactionId,

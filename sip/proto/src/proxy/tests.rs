@@ -11,15 +11,15 @@ use super::*;
 use crate::flow::{Flow, Transport};
 
 const PROXY: &str = "127.0.0.1:5060";
-const UAC: &str = "127.0.0.1:5070";
-const UAS1: &str = "127.0.0.1:5090";
-const UAS2: &str = "127.0.0.1:5092";
+pub(super) const UAC: &str = "127.0.0.1:5070";
+pub(super) const UAS1: &str = "127.0.0.1:5090";
+pub(super) const UAS2: &str = "127.0.0.1:5092";
 
-fn addr(s: &str) -> SocketAddr {
+pub(super) fn addr(s: &str) -> SocketAddr {
     s.parse().unwrap()
 }
 
-fn udp_from(remote: &str) -> Flow {
+pub(super) fn udp_from(remote: &str) -> Flow {
     Flow {
         transport: Transport::Udp,
         remote: addr(remote),
@@ -28,7 +28,7 @@ fn udp_from(remote: &str) -> Flow {
     }
 }
 
-fn proxy(mode: Mode) -> Proxy {
+pub(super) fn proxy(mode: Mode) -> Proxy {
     let route = StaticRoute {
         name: "uas".into(),
         method: None,
@@ -62,7 +62,7 @@ fn proxy(mode: Mode) -> Proxy {
     })
 }
 
-fn invite(max_forwards: u32) -> Bytes {
+pub(super) fn invite(max_forwards: u32) -> Bytes {
     Bytes::from(format!(
         "INVITE sip:service@127.0.0.1:5060 SIP/2.0\r\n\
          Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-uac-1;rport\r\n\
@@ -77,14 +77,14 @@ fn invite(max_forwards: u32) -> Bytes {
 }
 
 /// Every message the proxy wants to send, parsed.
-fn sent(p: &mut Proxy) -> Vec<(Flow, Message)> {
+pub(super) fn sent(p: &mut Proxy) -> Vec<(Flow, Message)> {
     std::iter::from_fn(|| p.poll_transmit())
         .map(|t| (t.flow, Message::parse(t.bytes).unwrap()))
         .collect()
 }
 
 /// A response from the UAS to a forwarded request: copies its Vias, From, To (tag), Call-ID, CSeq.
-fn answer(request: &Message, status: u16, to_tag: &str, extra: &str) -> Bytes {
+pub(super) fn answer(request: &Message, status: u16, to_tag: &str, extra: &str) -> Bytes {
     let mut out = format!("SIP/2.0 {status} Whatever\r\n");
     for v in request.header_values(HeaderName::VIA) {
         out.push_str(&format!("Via: {}\r\n", v.text));
