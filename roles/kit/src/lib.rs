@@ -10,6 +10,8 @@ mod config;
 #[cfg(feature = "diameter")]
 pub mod diameter;
 mod shutdown;
+#[cfg(feature = "sip")]
+pub mod sip;
 mod tracing_setup;
 
 pub use cli::Cli;
