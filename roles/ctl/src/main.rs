@@ -1,5 +1,20 @@
-//! imsctl: the operator's tool. `imsctl diameter ping|send|serve|bench`.
+//! imsctl: the operator's tool.
+//!
+//! - `imsctl diameter ping|send|client|serve|bench`: Diameter tools (RFC 6733).
+//! - `imsctl hss add|list|show|delete|import`: subscribers in the HSS database.
+//! - `imsctl ocs account|topup|show|reservations|journal`: the OCS ledger.
+//! - `imsctl cdf export`: CDRs of the CDF database as CSV or JSON lines.
+//!
+//! The provisioning commands work on the role's database directly (`--db URL`, else
+//! `--config FILE`, else `IMSCTL_DB`, else the lab default), through the role's own library, so they can run
+//! while the role does (SQLite in WAL mode, or PostgreSQL). See docs/imsctl.md.
 #![forbid(unsafe_code)]
+
+mod cdf;
+mod db;
+mod hss;
+mod ocs;
+mod text;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -10,7 +25,13 @@ use clap::{Parser, Subcommand};
 use imsctl::diameter;
 
 #[derive(Debug, Parser)]
-#[command(name = "imsctl", version, about = "IMS core operator tool")]
+#[command(
+    name = "imsctl",
+    version,
+    about = "IMS core operator tool: Diameter tools and provisioning of the HSS, OCS and CDF",
+    after_help = "Provisioning commands take --db URL (or --config ROLE.toml, or IMSCTL_DB); \
+                  the default is the lab database under ./ims-lab-data/. See docs/imsctl.md."
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Top,
@@ -22,6 +43,33 @@ enum Top {
     Diameter {
         #[command(subcommand)]
         cmd: Diam,
+    },
+    /// HSS subscribers (TS 29.228): add, list, show, delete, import.
+    Hss {
+        #[command(flatten)]
+        db: db::DbArgs,
+        /// Print JSON instead of aligned text.
+        #[arg(long, global = true)]
+        json: bool,
+        #[command(subcommand)]
+        cmd: hss::HssCmd,
+    },
+    /// OCS accounts (RFC 4006 ledger): create, top up, balances, reservations.
+    Ocs {
+        #[command(flatten)]
+        db: db::DbArgs,
+        /// Print JSON instead of aligned text.
+        #[arg(long, global = true)]
+        json: bool,
+        #[command(subcommand)]
+        cmd: ocs::OcsCmd,
+    },
+    /// CDF records (TS 32.260 CDRs): export as CSV or JSON lines.
+    Cdf {
+        #[command(flatten)]
+        db: db::DbArgs,
+        #[command(subcommand)]
+        cmd: cdf::CdfCmd,
     },
 }
 
@@ -87,6 +135,9 @@ fn main() -> ExitCode {
                 Diam::Serve { args } => diameter::serve::run(&args).await,
                 Diam::Bench { addr, id, args } => diameter::bench::run(addr, &id, &args).await,
             },
+            Top::Hss { db, json, cmd } => hss::run(cmd, &db, json).await,
+            Top::Ocs { db, json, cmd } => ocs::run(cmd, &db, json).await,
+            Top::Cdf { db, cmd } => cdf::run(cmd, &db).await,
         }
     });
     match r {
