@@ -1,0 +1,113 @@
+//! What every request handler of the S-CSCF shares: the SIP handle, the Cx client, the
+//! location service, the profiles of served users and the authentication challenges in flight.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use ims_core::ifc::ImsSubscription;
+use ims_cx::{ChargingInfo, CxClient};
+use ims_store::RegistrationStore;
+use sip_net::SipHandle;
+
+use crate::config::ScscfSection;
+
+/// A served user's profile from the HSS (SAR User-Data, TS 29.228 Annex B).
+#[derive(Debug, Clone)]
+pub struct ServedUser {
+    /// The private identity it registered with.
+    pub impi: String,
+    /// The subscription (service profiles, iFCs).
+    pub subscription: ImsSubscription,
+    /// The implicit registration set: every public identity registered with it, in profile
+    /// order (the P-Associated-URI list, TS 24.229 §5.4.1.2.2).
+    pub implicit_set: Vec<String>,
+    /// Charging function addresses from the SAA.
+    pub charging: Option<ChargingInfo>,
+}
+
+/// Profiles of the users this S-CSCF serves, by public identity (lower-cased). Filled on
+/// registration (SAR) and PPR; on a miss after a restart, the session code re-fetches with a
+/// SAR of type NO_ASSIGNMENT.
+#[derive(Debug, Default)]
+pub struct Profiles {
+    by_impu: Mutex<HashMap<String, Arc<ServedUser>>>,
+}
+
+impl Profiles {
+    /// The profile serving `impu`.
+    pub fn get(&self, impu: &str) -> Option<Arc<ServedUser>> {
+        let key = normalise(impu);
+        self.by_impu.lock().ok()?.get(&key).cloned()
+    }
+
+    /// Store `user` under every identity of its implicit set.
+    pub fn insert(&self, user: ServedUser) {
+        let user = Arc::new(user);
+        if let Ok(mut map) = self.by_impu.lock() {
+            for impu in &user.implicit_set {
+                map.insert(normalise(impu), Arc::clone(&user));
+            }
+        }
+    }
+
+    /// Forget every identity of `impu`'s implicit set; returns the profile removed.
+    pub fn remove(&self, impu: &str) -> Option<Arc<ServedUser>> {
+        let mut map = self.by_impu.lock().ok()?;
+        let user = map.remove(&normalise(impu))?;
+        for other in &user.implicit_set {
+            map.remove(&normalise(other));
+        }
+        Some(user)
+    }
+}
+
+/// Identities compare case-insensitively in the host part and exactly elsewhere; for the
+/// lab's identities lower-casing the whole text is enough and cheap.
+pub fn normalise(impu: &str) -> String {
+    impu.trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .to_ascii_lowercase()
+}
+
+/// Everything a handler needs.
+pub struct Shared {
+    /// `[scscf]`.
+    pub config: ScscfSection,
+    /// Decide requests, originate new ones.
+    pub sip: SipHandle,
+    /// Cx towards the HSS.
+    pub cx: CxClient,
+    /// Contact bindings (the location service).
+    pub registrations: Arc<dyn RegistrationStore>,
+    /// Profiles of served users.
+    pub profiles: Profiles,
+    /// Registrar state: challenges in flight, failure counts (owned by `registrar`).
+    pub auth: crate::registrar::AuthState,
+    /// Our Service-Route / Record-Route host part, e.g. `127.0.0.1:5080`, from the listener.
+    pub route_host: String,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("server_name", &self.config.server_name)
+            .field("route_host", &self.route_host)
+            .finish()
+    }
+}
+
+/// Open the registration store named by `url`.
+pub async fn open_registrations(url: &str) -> anyhow::Result<Arc<dyn RegistrationStore>> {
+    if url == "memory" {
+        return Ok(Arc::new(ims_store::MemoryRegistrationStore::new()));
+    }
+    if url.starts_with("redis://") {
+        return Ok(Arc::new(
+            ims_store::RedisRegistrationStore::connect(url, "ims:scscf:").await?,
+        ));
+    }
+    role_kit::ensure_sqlite_dir(url)?;
+    let pool = ims_store::SqlPool::open(&ims_store::SqlOptions::new(url.to_owned())).await?;
+    Ok(Arc::new(ims_store::SqlRegistrationStore::new(pool)))
+}
