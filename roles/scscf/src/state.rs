@@ -14,6 +14,9 @@ use crate::config::ScscfSection;
 /// A served user's profile from the HSS (SAR User-Data, TS 29.228 Annex B).
 #[derive(Debug, Clone)]
 pub struct ServedUser {
+    /// The public identity its contact bindings are stored under in the location service
+    /// (the To of the REGISTER).
+    pub aor: String,
     /// The private identity it registered with.
     pub impi: String,
     /// The subscription (service profiles, iFCs).

@@ -26,3 +26,15 @@ pub(crate) async fn on_final(
 ) {
     let _ = (shared, id, request, status, response);
 }
+
+/// After a successful registration of `user` (REGISTER `register`, answered 200 by
+/// `ok_response`): third-party REGISTER to every application server whose iFC matches the
+/// REGISTER (TS 24.229 §5.4.1.7). Runs on its own task; failures are logged.
+pub(crate) async fn third_party_register(
+    shared: &Shared,
+    register: &Message,
+    ok_response: &[u8],
+    user: &crate::state::ServedUser,
+) {
+    let _ = (shared, register, ok_response, user);
+}
