@@ -17,6 +17,7 @@ pub mod export;
 mod group_commit;
 pub mod handler;
 mod migrations;
+pub mod node;
 pub mod record;
 pub mod store;
 

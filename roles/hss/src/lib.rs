@@ -16,6 +16,7 @@ mod error;
 mod handler;
 mod lir;
 mod mar;
+pub mod node;
 mod push;
 mod rand_source;
 mod sar;

@@ -21,6 +21,7 @@ pub mod error;
 mod handler;
 pub mod identity;
 pub mod ledger;
+pub mod node;
 mod request;
 pub mod tariff;
 
