@@ -1,0 +1,334 @@
+//! The P-CSCF's view of who is registered through it (TS 24.229 §5.2.2.1, after the 200 OK to
+//! REGISTER): per contact, the flow the UE registered from, and per public identity the
+//! Service-Route (RFC 3608) and P-Associated-URI (RFC 7315 §4.1) lists. In memory, with
+//! expiry: keeping registrations across restarts is the S-CSCF's job. Pure: the caller passes
+//! the time.
+
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use sip_proto::{Flow, Transport};
+use sip_types::Uri;
+
+/// A contact URI reduced to what identifies it (scheme, user, host lower-cased, port with
+/// its default; parameters dropped), so that a Request-URI built from a contact matches it.
+pub fn contact_key(uri: &str) -> String {
+    match Uri::parse(uri.trim()) {
+        Ok(Uri::Sip(u)) => {
+            let default = if u.secure { 5061 } else { 5060 };
+            format!(
+                "{}:{}@{}:{}",
+                if u.secure { "sips" } else { "sip" },
+                u.user.unwrap_or(""),
+                u.host_str.to_ascii_lowercase(),
+                u.port.unwrap_or(default)
+            )
+        }
+        _ => uri.trim().to_ascii_lowercase(),
+    }
+}
+
+/// One registered contact of one public identity: what a lookup returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    /// The contact URI as the UE registered it.
+    pub contact: String,
+    /// The flow the UE registered from (where terminating requests go).
+    pub flow: Flow,
+    /// The registered public identity (the To of the REGISTER).
+    pub impu: String,
+    /// Service-Route URIs from the 200 OK, in order (RFC 3608 §6).
+    pub service_route: Vec<String>,
+    /// P-Associated-URI values from the 200 OK, in order; the IMPU when there were none.
+    pub associated_uris: Vec<String>,
+    /// When the binding lapses.
+    pub expires_at: Instant,
+}
+
+/// What a 200 OK to REGISTER says about the UE's contacts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrationUpdate {
+    /// The registered public identity.
+    pub impu: String,
+    /// The flow the REGISTER came from.
+    pub flow: Flow,
+    /// Service-Route URIs, in order.
+    pub service_route: Vec<String>,
+    /// P-Associated-URI values, in order.
+    pub associated_uris: Vec<String>,
+    /// Each contact of the request with its granted expiry (0: removed).
+    pub contacts: Vec<(String, u32)>,
+    /// `Contact: *`: every contact of `impu` is removed.
+    pub remove_all: bool,
+}
+
+/// Per identity data of one contact.
+#[derive(Debug, Clone)]
+struct Identity {
+    impu: String,
+    service_route: Vec<String>,
+    associated_uris: Vec<String>,
+    expires_at: Instant,
+}
+
+#[derive(Debug, Clone)]
+struct ContactEntry {
+    contact: String,
+    flow: Flow,
+    identities: Vec<Identity>,
+}
+
+type FlowKey = (Transport, SocketAddr);
+
+fn flow_key(flow: &Flow) -> FlowKey {
+    (flow.transport, flow.remote)
+}
+
+/// The registration cache, indexed by contact and by flow.
+#[derive(Debug, Default)]
+pub struct Registrations {
+    contacts: HashMap<String, ContactEntry>,
+    flows: HashMap<FlowKey, HashSet<String>>,
+}
+
+impl Registrations {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Apply what a 200 OK to REGISTER granted, at `now`.
+    pub fn apply(&mut self, update: &RegistrationUpdate, now: Instant) {
+        if update.remove_all {
+            let keys: Vec<String> = self
+                .contacts
+                .iter()
+                .filter(|(_, e)| e.identities.iter().any(|i| i.impu == update.impu))
+                .map(|(k, _)| k.clone())
+                .collect();
+            for key in keys {
+                self.remove_identity(&key, &update.impu);
+            }
+            return;
+        }
+        for (contact, expires) in &update.contacts {
+            let key = contact_key(contact);
+            if *expires == 0 {
+                self.remove_identity(&key, &update.impu);
+                continue;
+            }
+            let identity = Identity {
+                impu: update.impu.clone(),
+                service_route: update.service_route.clone(),
+                associated_uris: update.associated_uris.clone(),
+                expires_at: now + Duration::from_secs(u64::from(*expires)),
+            };
+            let old_flow = self.contacts.get(&key).map(|e| flow_key(&e.flow));
+            if let Some(old) = old_flow.filter(|f| *f != flow_key(&update.flow)) {
+                self.unindex(old, &key);
+            }
+            let entry = self
+                .contacts
+                .entry(key.clone())
+                .or_insert_with(|| ContactEntry {
+                    contact: contact.clone(),
+                    flow: update.flow,
+                    identities: Vec::new(),
+                });
+            entry.contact.clone_from(contact);
+            entry.flow = update.flow;
+            match entry.identities.iter_mut().find(|i| i.impu == update.impu) {
+                Some(existing) => *existing = identity,
+                None => entry.identities.push(identity),
+            }
+            self.flows
+                .entry(flow_key(&update.flow))
+                .or_default()
+                .insert(key);
+        }
+    }
+
+    fn remove_identity(&mut self, key: &str, impu: &str) {
+        let Some(entry) = self.contacts.get_mut(key) else {
+            return;
+        };
+        entry.identities.retain(|i| i.impu != impu);
+        if entry.identities.is_empty() {
+            let flow = flow_key(&entry.flow);
+            self.contacts.remove(key);
+            self.unindex(flow, key);
+        }
+    }
+
+    fn unindex(&mut self, flow: FlowKey, key: &str) {
+        if let Some(set) = self.flows.get_mut(&flow) {
+            set.remove(key);
+            if set.is_empty() {
+                self.flows.remove(&flow);
+            }
+        }
+    }
+
+    fn bindings_of<'a>(
+        entry: &'a ContactEntry,
+        now: Instant,
+    ) -> impl Iterator<Item = Binding> + 'a {
+        entry
+            .identities
+            .iter()
+            .filter(move |i| i.expires_at > now)
+            .map(|i| Binding {
+                contact: entry.contact.clone(),
+                flow: entry.flow,
+                impu: i.impu.clone(),
+                service_route: i.service_route.clone(),
+                associated_uris: i.associated_uris.clone(),
+                expires_at: i.expires_at,
+            })
+    }
+
+    /// Live bindings registered from `transport` and `remote` (the UE's source address).
+    pub fn by_flow(&self, transport: Transport, remote: SocketAddr, now: Instant) -> Vec<Binding> {
+        let Some(keys) = self.flows.get(&(transport, remote)) else {
+            return Vec::new();
+        };
+        let mut out: Vec<Binding> = keys
+            .iter()
+            .filter_map(|k| self.contacts.get(k))
+            .flat_map(|e| Self::bindings_of(e, now))
+            .collect();
+        out.sort_by(|a, b| (&a.contact, &a.impu).cmp(&(&b.contact, &b.impu)));
+        out
+    }
+
+    /// Live bindings of the contact `uri` (compared by [`contact_key`]).
+    pub fn by_contact(&self, uri: &str, now: Instant) -> Vec<Binding> {
+        self.contacts
+            .get(&contact_key(uri))
+            .map(|e| Self::bindings_of(e, now).collect())
+            .unwrap_or_default()
+    }
+
+    /// Drop what has lapsed by `now`; returns how many bindings went.
+    pub fn purge(&mut self, now: Instant) -> usize {
+        let mut gone = 0;
+        let mut empty = Vec::new();
+        for (key, entry) in &mut self.contacts {
+            let before = entry.identities.len();
+            entry.identities.retain(|i| i.expires_at > now);
+            gone += before - entry.identities.len();
+            if entry.identities.is_empty() {
+                empty.push((key.clone(), flow_key(&entry.flow)));
+            }
+        }
+        for (key, flow) in empty {
+            self.contacts.remove(&key);
+            self.unindex(flow, &key);
+        }
+        gone
+    }
+
+    /// Number of contacts held (live or not yet purged).
+    pub fn len(&self) -> usize {
+        self.contacts.len()
+    }
+
+    /// True when no contact is held.
+    pub fn is_empty(&self) -> bool {
+        self.contacts.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flow(port: u16) -> Flow {
+        Flow {
+            transport: Transport::Udp,
+            remote: SocketAddr::from(([127, 0, 0, 1], port)),
+            local: SocketAddr::from(([127, 0, 0, 1], 5060)),
+            connection: None,
+        }
+    }
+
+    fn update(impu: &str, port: u16, contacts: &[(&str, u32)]) -> RegistrationUpdate {
+        RegistrationUpdate {
+            impu: impu.into(),
+            flow: flow(port),
+            service_route: vec!["sip:orig@scscf.ims.test:5080;lr".into()],
+            associated_uris: vec![impu.into(), "tel:+1000".into()],
+            contacts: contacts
+                .iter()
+                .map(|(c, e)| ((*c).to_owned(), *e))
+                .collect(),
+            remove_all: false,
+        }
+    }
+
+    #[test]
+    fn contact_keys_ignore_parameters_and_case() {
+        assert_eq!(
+            contact_key("sip:alice@127.0.0.1:4000;transport=udp"),
+            contact_key("sip:alice@127.0.0.1:4000")
+        );
+        assert_eq!(contact_key("sip:a@HOST"), contact_key("sip:a@host:5060"));
+        assert_ne!(contact_key("sip:a@host"), contact_key("sip:b@host"));
+        assert_ne!(contact_key("sip:a@host"), contact_key("sips:a@host"));
+    }
+
+    #[test]
+    fn entries_expire_and_are_purged() {
+        let mut r = Registrations::new();
+        let t0 = Instant::now();
+        r.apply(
+            &update(
+                "sip:alice@ims.test",
+                4000,
+                &[("sip:alice@127.0.0.1:4000", 60)],
+            ),
+            t0,
+        );
+        let live = r.by_flow(Transport::Udp, flow(4000).remote, t0);
+        assert_eq!(live.len(), 1);
+        assert_eq!(live[0].impu, "sip:alice@ims.test");
+        assert_eq!(
+            r.by_contact("sip:alice@127.0.0.1:4000;ob", t0 + Duration::from_secs(59))
+                .len(),
+            1
+        );
+        // Lapsed: no longer found, though still held until purged.
+        let later = t0 + Duration::from_secs(60);
+        assert!(r.by_contact("sip:alice@127.0.0.1:4000", later).is_empty());
+        assert!(r
+            .by_flow(Transport::Udp, flow(4000).remote, later)
+            .is_empty());
+        assert_eq!(r.len(), 1);
+        assert_eq!(r.purge(t0 + Duration::from_secs(30)), 0);
+        assert_eq!(r.purge(later), 1);
+        assert!(r.is_empty());
+        assert!(r.flows.is_empty());
+    }
+
+    #[test]
+    fn refresh_moves_the_flow_and_zero_expiry_removes() {
+        let mut r = Registrations::new();
+        let t0 = Instant::now();
+        let contact = "sip:bob@127.0.0.1:4002";
+        r.apply(&update("sip:bob@ims.test", 4002, &[(contact, 600)]), t0);
+        r.apply(&update("tel:+1000", 4002, &[(contact, 600)]), t0);
+        assert_eq!(r.by_contact(contact, t0).len(), 2);
+        // Re-registration from another source port: the flow follows.
+        r.apply(&update("sip:bob@ims.test", 4003, &[(contact, 600)]), t0);
+        assert!(r.by_flow(Transport::Udp, flow(4002).remote, t0).is_empty());
+        assert_eq!(r.by_flow(Transport::Udp, flow(4003).remote, t0).len(), 2);
+        r.apply(&update("sip:bob@ims.test", 4003, &[(contact, 0)]), t0);
+        assert_eq!(r.by_contact(contact, t0).len(), 1);
+        let mut star = update("tel:+1000", 4003, &[]);
+        star.remove_all = true;
+        r.apply(&star, t0);
+        assert!(r.is_empty());
+        assert!(r.flows.is_empty());
+    }
+}
