@@ -138,13 +138,40 @@ impl Forward {
     }
 }
 
+/// One branch of a parallel fork: its own edits (typically a Request-URI and Route set per
+/// contact) and where it goes.
+#[derive(Debug, Clone)]
+pub struct ForkBranch {
+    /// Edits applied to the received request for this branch.
+    pub edits: Edits,
+    /// Where this branch goes.
+    pub target: Target,
+}
+
+/// Forward to several destinations at once (RFC 3261 §16.6 parallel forking, §16.7 response
+/// selection): every branch is sent at once, the first 2xx goes upstream and the other
+/// branches are cancelled; otherwise the best final response wins.
+#[derive(Debug, Clone)]
+pub struct Fork {
+    /// The branches.
+    pub branches: Vec<ForkBranch>,
+    /// Insert our Record-Route (§16.6 step 4).
+    pub record_route: bool,
+    /// Report the final response with [`AppEvent::Final`].
+    pub observe: bool,
+    /// Headers removed from every response before it goes upstream.
+    pub strip_from_responses: Vec<HeaderName>,
+}
+
 /// The role's answer to an [`AppEvent::Request`].
 #[derive(Debug, Clone)]
 pub enum Decision {
     /// Answer the request.
     Respond(LocalResponse),
-    /// Forward it.
+    /// Forward it (targets in series).
     Forward(Forward),
+    /// Fork it in parallel.
+    Fork(Fork),
 }
 
 /// A request waiting for the role's decision.
@@ -232,6 +259,40 @@ impl Proxy {
                 ctx.strip_from_responses = forward.strip_from_responses;
                 self.contexts.insert(id, ctx);
                 if !self.try_next_target(now, id) {
+                    self.finish(now, id);
+                }
+            }
+            Decision::Fork(fork) => {
+                let (targets, edits): (Vec<Target>, Vec<Edits>) = fork
+                    .branches
+                    .into_iter()
+                    .map(|b| (b.target, b.edits))
+                    .unzip();
+                let count = targets.len();
+                let plan = Plan {
+                    edits: Edits::new(),
+                    targets,
+                    record_route: fork.record_route,
+                    loop_hash: pending.loop_hash,
+                    route: None,
+                    by_request_uri: false,
+                };
+                let mut ctx = ResponseContext::new(pending.request, pending.flow, plan);
+                ctx.observe = fork.observe;
+                ctx.strip_from_responses = fork.strip_from_responses;
+                ctx.branch_edits = edits;
+                self.contexts.insert(id, ctx);
+                let mut sent = 0;
+                for _ in 0..count {
+                    if self.try_next_target(now, id) {
+                        sent += 1;
+                    }
+                    let more = self.contexts.get(&id).is_some_and(|c| c.targets_left());
+                    if !more {
+                        break;
+                    }
+                }
+                if sent == 0 {
                     self.finish(now, id);
                 }
             }

@@ -268,3 +268,118 @@ fn originated_request_reports_its_final_response() {
         })
     ));
 }
+
+#[test]
+fn parallel_fork_sends_every_branch_and_cancels_the_rest_on_2xx() {
+    let mut p = proxy(Mode::Application);
+    let now = Instant::now();
+    p.handle_message(now, invite(70), udp_from(UAC));
+    let _ = sent(&mut p);
+    let req = request_event(&mut p);
+    let branch = |uri: &str, to: &str| {
+        let mut edits = req.plan.edits.clone();
+        edits.replace_request_uri(&req.request, uri);
+        ForkBranch {
+            edits,
+            target: target(to),
+        }
+    };
+    let fork = Fork {
+        branches: vec![
+            branch("sip:bob@127.0.0.1:5090", UAS1),
+            branch("sip:bob@127.0.0.1:5092", UAS2),
+        ],
+        record_route: true,
+        observe: true,
+        strip_from_responses: Vec::new(),
+    };
+    p.decide(now, req.id, Decision::Fork(fork));
+    let out = sent(&mut p);
+    assert_eq!(out.len(), 2, "both branches at once");
+    let first = out
+        .iter()
+        .find(|(f, _)| f.remote == addr(UAS1))
+        .unwrap()
+        .1
+        .clone();
+    let second = out
+        .iter()
+        .find(|(f, _)| f.remote == addr(UAS2))
+        .unwrap()
+        .1
+        .clone();
+    assert_eq!(first.request_uri(), Some("sip:bob@127.0.0.1:5090"));
+    assert_eq!(second.request_uri(), Some("sip:bob@127.0.0.1:5092"));
+    assert_ne!(
+        first.top_via().unwrap().branch(),
+        second.top_via().unwrap().branch()
+    );
+    // The first rings, the second answers: 200 upstream, CANCEL to the first.
+    p.handle_message(now, answer(&first, 180, "u1", ""), udp_from(UAS1));
+    let _ = sent(&mut p);
+    p.handle_message(now, answer(&second, 200, "u2", ""), udp_from(UAS2));
+    let out = sent(&mut p);
+    assert!(out
+        .iter()
+        .any(|(f, m)| f.remote == addr(UAC) && m.status() == Some(StatusCode::OK)));
+    assert!(out
+        .iter()
+        .any(|(f, m)| f.remote == addr(UAS1) && m.method() == Some(&sip_types::Method::CANCEL)));
+    assert!(matches!(
+        p.poll_app_event(),
+        Some(AppEvent::Final {
+            status: StatusCode::OK,
+            ..
+        })
+    ));
+}
+
+#[test]
+fn parallel_fork_picks_the_best_failure() {
+    let mut p = proxy(Mode::Application);
+    let now = Instant::now();
+    p.handle_message(now, invite(70), udp_from(UAC));
+    let _ = sent(&mut p);
+    let req = request_event(&mut p);
+    let fork = Fork {
+        branches: vec![
+            ForkBranch {
+                edits: req.plan.edits.clone(),
+                target: target(UAS1),
+            },
+            ForkBranch {
+                edits: req.plan.edits.clone(),
+                target: target(UAS2),
+            },
+        ],
+        record_route: false,
+        observe: false,
+        strip_from_responses: Vec::new(),
+    };
+    p.decide(now, req.id, Decision::Fork(fork));
+    let out = sent(&mut p);
+    let first = out
+        .iter()
+        .find(|(f, _)| f.remote == addr(UAS1))
+        .unwrap()
+        .1
+        .clone();
+    let second = out
+        .iter()
+        .find(|(f, _)| f.remote == addr(UAS2))
+        .unwrap()
+        .1
+        .clone();
+    p.handle_message(now, answer(&first, 486, "u1", ""), udp_from(UAS1));
+    assert!(sent(&mut p)
+        .iter()
+        .all(|(f, m)| f.remote != addr(UAC) || m.status().is_none_or(|s| !s.is_final())));
+    p.handle_message(now, answer(&second, 404, "u2", ""), udp_from(UAS2));
+    let out = sent(&mut p);
+    let upstream = out
+        .iter()
+        .find(|(f, m)| f.remote == addr(UAC) && m.status().is_some_and(|s| s.is_final()))
+        .unwrap();
+    // §16.7 step 6: the lowest class wins among 4xx; the first of a class.
+    assert_eq!(upstream.1.status(), Some(StatusCode(486)));
+}

@@ -47,6 +47,9 @@ pub(super) struct ResponseContext {
     pub(super) observe: bool,
     /// Application mode: headers removed from responses going upstream.
     pub(super) strip_from_responses: Vec<sip_types::HeaderName>,
+    /// Application mode, parallel forking: the edits of each target, same order as
+    /// `plan.targets` (empty otherwise).
+    pub(super) branch_edits: Vec<sip_types::Edits>,
 }
 
 impl ResponseContext {
@@ -62,6 +65,7 @@ impl ResponseContext {
             cancelled: false,
             observe: false,
             strip_from_responses: Vec::new(),
+            branch_edits: Vec::new(),
         }
     }
 

@@ -28,7 +28,7 @@ use std::time::Instant;
 use bytes::Bytes;
 use sip_types::Message;
 
-pub use app::{AppEvent, AppRequest, Decision, Forward, LocalResponse};
+pub use app::{AppEvent, AppRequest, Decision, Fork, ForkBranch, Forward, LocalResponse};
 pub use branch::{loop_hash, loop_hash_of_branch, BranchGenerator, MAGIC_COOKIE};
 pub use local::{HostPort, LocalAddr, LocalAddrs};
 pub use locate::{HostTable, Target};

@@ -127,11 +127,18 @@ impl Proxy {
                 continue;
             };
             let branch = branches.stateful(ctx.plan.loop_hash);
-            // The last target takes the shared edits; earlier ones work on a copy.
-            let mut edits = if ctx.next_target == ctx.plan.targets.len() {
-                std::mem::take(&mut ctx.plan.edits)
-            } else {
-                ctx.plan.edits.clone()
+            // A forked branch has edits of its own; otherwise the last target takes the shared
+            // edits and earlier ones work on a copy.
+            let own = ctx
+                .branch_edits
+                .get_mut(ctx.next_target - 1)
+                .map(std::mem::take);
+            let mut edits = match own {
+                Some(edits) => edits,
+                None if ctx.next_target == ctx.plan.targets.len() => {
+                    std::mem::take(&mut ctx.plan.edits)
+                }
+                None => ctx.plan.edits.clone(),
             };
             edits.prepend_header(
                 &ctx.request,
