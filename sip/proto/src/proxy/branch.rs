@@ -104,10 +104,19 @@ pub fn loop_hash(request: &Message) -> u32 {
         HeaderName::TO,
         HeaderName::CALL_ID,
         HeaderName::CSEQ,
-        HeaderName::ROUTE,
         HeaderName::PROXY_REQUIRE,
     ] {
         request.header(name).hash(&mut h);
+    }
+    // Every Route line, not just the first: a request that passes a node twice with the same
+    // URI on top (a P-CSCF on both sides of a dialog) differs in the rest of its route set.
+    for header in request.headers() {
+        if header.name == HeaderName::ROUTE {
+            request
+                .as_bytes()
+                .get(header.value_range.clone())
+                .hash(&mut h);
+        }
     }
     // Truncation to 32 bits is deliberate: the branch carries 8 hex digits.
     (h.finish() & 0xffff_ffff) as u32
@@ -126,6 +135,28 @@ pub fn loop_hash_of_branch(branch: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loop_hash_covers_every_route_line() {
+        let bye = |routes: &str| {
+            sip_types::Message::parse(bytes::Bytes::from(format!(
+                "BYE sip:bob@127.0.0.1:5090 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK1\r\n\
+                 {routes}From: <sip:alice@a>;tag=1\r\nTo: <sip:bob@b>;tag=2\r\nCall-ID: c\r\n\
+                 CSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n"
+            )))
+            .unwrap()
+        };
+        // A P-CSCF on both sides of a dialog sees the same URI on top twice.
+        let first_pass = bye(
+            "Route: <sip:10.0.0.1;lr>\r\nRoute: <sip:10.0.0.2;lr>\r\nRoute: <sip:10.0.0.1;lr>\r\n",
+        );
+        let second_pass = bye("Route: <sip:10.0.0.1;lr>\r\n");
+        assert_ne!(loop_hash(&first_pass), loop_hash(&second_pass));
+        assert_eq!(
+            loop_hash(&second_pass),
+            loop_hash(&bye("Route: <sip:10.0.0.1;lr>\r\n"))
+        );
+    }
 
     #[test]
     fn stateful_branches_are_unique_and_carry_the_hash() {
