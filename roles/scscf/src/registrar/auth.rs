@@ -1,0 +1,380 @@
+//! Challenges in flight (TS 33.203 §6.1, RFC 3310 §3, RFC 7616 §3.3): the vectors fetched
+//! with MAR, keyed by (IMPI, nonce), single use and short-lived; consecutive failures per
+//! IMPI; and which AORs each IMPI has registered (for RTR/PPR naming only the IMPI).
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use ims_cx::{scheme, AuthItem};
+use sip_proto::digest::{
+    Algorithm, DigestConfig, DigestError, DigestRequest, DigestServer, Secret, Verified,
+};
+use sip_types::auth::{Challenge, Credentials};
+
+/// How long a challenge stays answerable.
+pub(crate) const VECTOR_TTL: Duration = Duration::from_secs(30);
+
+/// Consecutive failed responses after which the IMPI gets 403 instead of a new challenge.
+pub(crate) const MAX_FAILURES: u32 = 2;
+
+/// One challenge sent and not yet answered.
+#[derive(Debug, Clone)]
+pub(crate) struct Pending {
+    /// The vector (AKA) or H(A1) (SIP Digest) from the HSS.
+    pub(crate) item: AuthItem,
+    /// The algorithm challenged with (the nonce is bound to it).
+    pub(crate) algorithm: Algorithm,
+    /// The realm challenged with.
+    pub(crate) realm: String,
+    /// The public identity the MAR named.
+    pub(crate) impu: String,
+    issued: Instant,
+}
+
+/// Why no challenge could be made from an MAA item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum ChallengeError {
+    /// The item's scheme or algorithm is not one we can verify.
+    #[error("unsupported authentication scheme from the HSS")]
+    UnsupportedScheme,
+}
+
+/// Challenges in flight and failure counts, shared by every REGISTER handler.
+pub struct AuthState {
+    inner: Mutex<Inner>,
+}
+
+struct Inner {
+    digest: DigestServer,
+    pending: HashMap<(String, String), Pending>,
+    failures: HashMap<String, u32>,
+    aors_by_impi: HashMap<String, BTreeSet<String>>,
+}
+
+impl std::fmt::Debug for AuthState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthState")
+            .field("in_flight", &self.in_flight())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for AuthState {
+    fn default() -> Self {
+        let secret: [u8; 32] = rand::random();
+        let config = DigestConfig {
+            nonce_lifetime: VECTOR_TTL.as_secs(),
+            nc_capacity: 4096,
+            ..DigestConfig::default()
+        };
+        Self {
+            inner: Mutex::new(Inner {
+                digest: DigestServer::new(&secret, config),
+                pending: HashMap::new(),
+                failures: HashMap::new(),
+                aors_by_impi: HashMap::new(),
+            }),
+        }
+    }
+}
+
+/// The digest algorithm of an MAA item: the AKA scheme it names (TS 29.229 §6.3.2), or the
+/// Digest-Algorithm of SIP Digest (MD5 when absent, RFC 2617 §3.2.1).
+pub(crate) fn item_algorithm(item: &AuthItem) -> Result<Algorithm, ChallengeError> {
+    match item {
+        AuthItem::Aka { scheme: s, .. } => {
+            if s.eq_ignore_ascii_case(scheme::AKAV1_MD5) {
+                Ok(Algorithm::AkaV1Md5)
+            } else if s.eq_ignore_ascii_case(scheme::AKAV2_MD5) {
+                Ok(Algorithm::AkaV2Md5)
+            } else {
+                Err(ChallengeError::UnsupportedScheme)
+            }
+        }
+        AuthItem::Digest { algorithm, .. } => {
+            match Algorithm::parse(algorithm.as_deref().unwrap_or("MD5")) {
+                Ok(a) if !a.is_aka() => Ok(a),
+                _ => Err(ChallengeError::UnsupportedScheme),
+            }
+        }
+    }
+}
+
+/// The SIP-Authentication-Scheme to ask the HSS for: the `algorithm` of the UE's
+/// Authorization, else `default` from the configuration (TS 29.229 §6.3.2).
+pub(crate) fn mar_scheme<'a>(ue_algorithm: Option<&str>, default: &'a str) -> &'a str {
+    let from = |token: &str| -> Option<&'static str> {
+        match token.trim() {
+            t if t.eq_ignore_ascii_case("AKAv1-MD5")
+                || t.eq_ignore_ascii_case(scheme::AKAV1_MD5) =>
+            {
+                Some(scheme::AKAV1_MD5)
+            }
+            t if t.eq_ignore_ascii_case("AKAv2-MD5")
+                || t.eq_ignore_ascii_case(scheme::AKAV2_MD5) =>
+            {
+                Some(scheme::AKAV2_MD5)
+            }
+            t if t.eq_ignore_ascii_case("MD5") || t.eq_ignore_ascii_case(scheme::SIP_DIGEST) => {
+                Some(scheme::SIP_DIGEST)
+            }
+            t if t.eq_ignore_ascii_case(scheme::UNKNOWN) => Some(scheme::UNKNOWN),
+            _ => None,
+        }
+    };
+    ue_algorithm
+        .and_then(from)
+        .or_else(|| from(default))
+        .unwrap_or(default)
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl AuthState {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Challenges sent and not yet answered (nor expired).
+    pub fn in_flight(&self) -> usize {
+        self.lock().pending.len()
+    }
+
+    /// The WWW-Authenticate value challenging `impi` with `item` (RFC 3310 §3.2: an AKA nonce
+    /// is base64 of RAND ‖ AUTN ‖ server data; RFC 7616 §3.3 for SIP Digest, in the HSS's
+    /// realm since H(A1) covers it). Remembers the item until answered or [`VECTOR_TTL`].
+    pub(crate) fn challenge(
+        &self,
+        impi: &str,
+        impu: &str,
+        item: AuthItem,
+        realm: &str,
+        stale: bool,
+    ) -> Result<String, ChallengeError> {
+        let algorithm = item_algorithm(&item)?;
+        let now = unix_now();
+        let mut inner = self.lock();
+        let (value, realm) = match &item {
+            AuthItem::Aka { rand, autn, .. } => (
+                inner.digest.challenge_aka(
+                    now,
+                    *rand.as_bytes(),
+                    *autn.as_bytes(),
+                    realm,
+                    algorithm,
+                    stale,
+                    &[],
+                ),
+                realm.to_owned(),
+            ),
+            AuthItem::Digest { realm: r, .. } => (
+                inner
+                    .digest
+                    .challenge(now, rand::random(), r, algorithm, stale),
+                r.clone(),
+            ),
+        };
+        let nonce = Challenge::parse(&value)
+            .ok()
+            .and_then(|c| c.nonce().map(str::to_owned))
+            .unwrap_or_default();
+        inner.pending.insert(
+            (impi.to_ascii_lowercase(), nonce),
+            Pending {
+                item,
+                algorithm,
+                realm,
+                impu: impu.to_owned(),
+                issued: Instant::now(),
+            },
+        );
+        Ok(value)
+    }
+
+    /// Takes (single use) the challenge `nonce` sent to `impi`, if it is still fresh.
+    pub(crate) fn take(&self, impi: &str, nonce: &str) -> Option<Pending> {
+        let mut inner = self.lock();
+        let p = inner
+            .pending
+            .remove(&(impi.to_ascii_lowercase(), nonce.to_owned()))?;
+        (p.issued.elapsed() < VECTOR_TTL).then_some(p)
+    }
+
+    /// Verifies `credentials` of a REGISTER (`method`, `request_uri`) against `pending`
+    /// (RFC 3310 §3.3 AKAv1: password XRES; RFC 4169 §3 AKAv2; SIP Digest with H(A1)).
+    pub(crate) fn verify(
+        &self,
+        pending: &Pending,
+        method: &str,
+        request_uri: &str,
+        credentials: &Credentials<'_>,
+    ) -> Result<Verified, DigestError> {
+        let secret = match &pending.item {
+            AuthItem::Aka { xres, ck, ik, .. } => Secret::Aka {
+                xres,
+                ik: ik.as_bytes(),
+                ck: ck.as_bytes(),
+            },
+            AuthItem::Digest { ha1, .. } => Secret::Ha1(ha1),
+        };
+        let request = DigestRequest {
+            method,
+            request_uri,
+            realm: &pending.realm,
+            body: None,
+        };
+        self.lock()
+            .digest
+            .verify(unix_now(), &request, credentials, secret)
+    }
+
+    /// Counts one more failed response of `impi`; returns the count so far.
+    pub(crate) fn failed(&self, impi: &str) -> u32 {
+        let mut inner = self.lock();
+        let n = inner.failures.entry(impi.to_ascii_lowercase()).or_insert(0);
+        *n += 1;
+        *n
+    }
+
+    /// Forgets the failures of `impi` (after a success, or after refusing it).
+    pub(crate) fn reset_failures(&self, impi: &str) {
+        self.lock().failures.remove(&impi.to_ascii_lowercase());
+    }
+
+    /// Drops challenges older than [`VECTOR_TTL`].
+    pub(crate) fn purge(&self) {
+        self.lock()
+            .pending
+            .retain(|_, p| p.issued.elapsed() < VECTOR_TTL);
+    }
+
+    /// Records that `impi` registered `aor`.
+    pub(crate) fn note_registered(&self, impi: &str, aor: &str) {
+        self.lock()
+            .aors_by_impi
+            .entry(impi.to_ascii_lowercase())
+            .or_default()
+            .insert(aor.to_owned());
+    }
+
+    /// Records that `aor` is no longer registered (by any IMPI).
+    pub(crate) fn note_deregistered(&self, aor: &str) {
+        let mut inner = self.lock();
+        inner.aors_by_impi.retain(|_, aors| {
+            aors.remove(aor);
+            !aors.is_empty()
+        });
+    }
+
+    /// The AORs `impi` has registered.
+    pub(crate) fn aors_of(&self, impi: &str) -> Vec<String> {
+        self.lock()
+            .aors_by_impi
+            .get(&impi.to_ascii_lowercase())
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ims_core::aka::{Autn, Ck, Ik, Rand};
+    use sip_proto::digest::DigestClient;
+
+    fn aka_item(xres: &[u8]) -> AuthItem {
+        AuthItem::Aka {
+            scheme: scheme::AKAV1_MD5.into(),
+            rand: Rand::new([1; 16]),
+            autn: Autn::new([2; 16]),
+            xres: xres.to_vec(),
+            ck: Ck::new([3; 16]),
+            ik: Ik::new([4; 16]),
+        }
+    }
+
+    #[test]
+    fn scheme_from_ue_then_default() {
+        assert_eq!(mar_scheme(Some("AKAv1-MD5"), "MD5"), scheme::AKAV1_MD5);
+        assert_eq!(mar_scheme(Some("akav2-md5"), "MD5"), scheme::AKAV2_MD5);
+        assert_eq!(mar_scheme(Some("MD5"), "AKAv1-MD5"), scheme::SIP_DIGEST);
+        assert_eq!(mar_scheme(None, "AKAv1-MD5"), scheme::AKAV1_MD5);
+        assert_eq!(mar_scheme(Some("SHA-1"), "SIP Digest"), scheme::SIP_DIGEST);
+        assert_eq!(mar_scheme(None, "Unknown"), scheme::UNKNOWN);
+    }
+
+    #[test]
+    fn item_algorithms() {
+        assert_eq!(item_algorithm(&aka_item(b"1234")), Ok(Algorithm::AkaV1Md5));
+        let digest = |a: Option<&str>| AuthItem::Digest {
+            realm: "ims.test".into(),
+            ha1: "00".into(),
+            qop: "auth".into(),
+            algorithm: a.map(str::to_owned),
+        };
+        assert_eq!(item_algorithm(&digest(None)), Ok(Algorithm::Md5));
+        assert_eq!(
+            item_algorithm(&digest(Some("AKAv1-MD5"))),
+            Err(ChallengeError::UnsupportedScheme)
+        );
+    }
+
+    #[test]
+    fn aka_challenge_verifies_once_and_binds_the_impi() {
+        let state = AuthState::default();
+        let xres = b"12345678";
+        let value = state
+            .challenge(
+                "alice@ims.test",
+                "sip:alice@ims.test",
+                aka_item(xres),
+                "ims.test",
+                false,
+            )
+            .unwrap();
+        let ch = Challenge::parse(&value).unwrap();
+        let nonce = ch.nonce().unwrap().to_owned();
+        let (rand, autn) = sip_proto::digest::rand_autn(&nonce).unwrap();
+        assert_eq!((rand, autn), ([1; 16], [2; 16]));
+        assert_eq!(state.in_flight(), 1);
+        // Another IMPI cannot answer it.
+        assert!(state.take("bob@ims.test", &nonce).is_none());
+        let auth = DigestClient::new("alice@ims.test", xres)
+            .authorization(&ch, "REGISTER", "sip:ims.test", "c0ffee", 1)
+            .unwrap();
+        let creds = Credentials::parse(&auth).unwrap();
+        let p = state.take("Alice@ims.test", &nonce).unwrap();
+        assert!(matches!(
+            state.verify(&p, "REGISTER", "sip:ims.test", &creds),
+            Ok(Verified::Authenticated(_))
+        ));
+        assert!(state.take("alice@ims.test", &nonce).is_none(), "single use");
+        assert_eq!(state.in_flight(), 0);
+    }
+
+    #[test]
+    fn failures_count_and_reset() {
+        let state = AuthState::default();
+        assert_eq!(state.failed("a@x"), 1);
+        assert_eq!(state.failed("A@x"), 2);
+        state.reset_failures("a@x");
+        assert_eq!(state.failed("a@x"), 1);
+    }
+
+    #[test]
+    fn aors_by_impi() {
+        let state = AuthState::default();
+        state.note_registered("a@x", "sip:a@x");
+        state.note_registered("a@x", "sip:a2@x");
+        assert_eq!(state.aors_of("a@x"), ["sip:a2@x", "sip:a@x"]);
+        state.note_deregistered("sip:a@x");
+        assert_eq!(state.aors_of("a@x"), ["sip:a2@x"]);
+        state.note_deregistered("sip:a2@x");
+        assert!(state.aors_of("a@x").is_empty());
+    }
+}
