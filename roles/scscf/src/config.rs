@@ -37,6 +37,9 @@ pub struct ScscfConfig {
     pub store: StoreSection,
     /// Logging.
     pub log: LogSection,
+    /// Online (Ro) and offline (Rf) charging; absent: none.
+    #[serde(default)]
+    pub charging: Option<crate::charging::ChargingSection>,
 }
 
 /// `[scscf]`.
@@ -123,6 +126,10 @@ impl ScscfConfig {
                     return Err(bad(key, format!("`{uri}` is not a SIP URI")));
                 }
             }
+        }
+        if let Some(charging) = &self.charging {
+            let peers: Vec<&str> = self.diameter.peer.iter().map(|p| p.host.as_str()).collect();
+            charging.check(&peers)?;
         }
         let url = &self.store.url;
         let known = url == "memory"

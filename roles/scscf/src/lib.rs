@@ -7,6 +7,7 @@
 //! [`session`] on its own task.
 #![warn(missing_docs)]
 
+pub mod charging;
 pub mod config;
 pub mod registrar;
 pub mod session;
@@ -35,7 +36,8 @@ const VENDOR_3GPP: u32 = 10_415;
 pub struct Scscf {
     shared: Arc<Shared>,
     diameter: DiameterNode,
-    sip_task: JoinHandle<sip_proto::proxy::ProxyStats>,
+    /// Kept whole: dropping its stop sender would stop the SIP driver at once.
+    sip_app: SipApp,
     tasks: Vec<JoinHandle<()>>,
     listeners: Vec<(Transport, SocketAddr)>,
 }
@@ -44,13 +46,16 @@ impl Scscf {
     /// Start from `config` (already checked with [`ScscfConfig::check`]).
     pub async fn start(config: ScscfConfig) -> anyhow::Result<Self> {
         config.check()?;
-        let net = config.diameter.net_config(
-            "ims-scscf",
-            vec![Application::VendorAuth {
-                vendor: VENDOR_3GPP,
-                app: CX_APPLICATION,
-            }],
-        )?;
+        let mut applications = vec![Application::VendorAuth {
+            vendor: VENDOR_3GPP,
+            app: CX_APPLICATION,
+        }];
+        let mut net = config.diameter.net_config("ims-scscf", Vec::new())?;
+        if let Some(charging) = &config.charging {
+            charging::add_diameter_routes(charging, &config.diameter, &mut net.routes);
+            applications.extend(charging::applications());
+        }
+        net.local.applications = applications;
         let slot: Arc<OnceLock<Arc<Shared>>> = Arc::new(OnceLock::new());
         let handler_slot = Arc::clone(&slot);
         let origin_host = config.diameter.origin_host.clone();
@@ -89,6 +94,16 @@ impl Scscf {
             .first()
             .map(|(_, a)| sip_proto::proxy::HostPort(*a).to_string())
             .unwrap_or_default();
+        let charging = match &config.charging {
+            Some(section) => Some(
+                charging::ChargingTrigger::start(
+                    section.clone(),
+                    charging::ChargingLinks::new(&config, diameter.handle(), app.handle.clone())?,
+                )
+                .await?,
+            ),
+            None => None,
+        };
         let shared = Arc::new(Shared {
             config: config.scscf.clone(),
             sip: app.handle.clone(),
@@ -97,6 +112,8 @@ impl Scscf {
             profiles: state::Profiles::default(),
             auth: registrar::AuthState::default(),
             route_host,
+            sessions: session::SessionState::new(config.sip.host_table()?),
+            charging,
         });
         let _ = slot.set(Arc::clone(&shared));
         let mut tasks = Vec::new();
@@ -110,11 +127,10 @@ impl Scscf {
                 tokio::spawn(async move { dispatch(&shared, event).await });
             }
         }));
-        let SipApp { task: sip_task, .. } = app;
         Ok(Self {
             shared,
             diameter,
-            sip_task,
+            sip_app: app,
             tasks,
             listeners,
         })
@@ -123,6 +139,11 @@ impl Scscf {
     /// The bound SIP listeners.
     pub fn sip_listeners(&self) -> Vec<(Transport, SocketAddr)> {
         self.listeners.clone()
+    }
+
+    /// A client handle on the S-CSCF's Diameter node (peer states, requests).
+    pub fn diameter_handle(&self) -> diameter_net::ClientHandle {
+        self.diameter.handle()
     }
 
     /// The shared state (for tests and the lab's admin views).
@@ -135,8 +156,10 @@ impl Scscf {
         for task in &self.tasks {
             task.abort();
         }
-        self.sip_task.abort();
-        let _ = self.sip_task.await;
+        if let Some(charging) = &self.shared.charging {
+            charging.shutdown().await;
+        }
+        let _ = self.sip_app.stop().await;
         self.diameter.shutdown().await;
     }
 }

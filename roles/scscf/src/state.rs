@@ -89,6 +89,11 @@ pub struct Shared {
     pub auth: crate::registrar::AuthState,
     /// Our Service-Route / Record-Route host part, e.g. `127.0.0.1:5080`, from the listener.
     pub route_host: String,
+    /// Session routing state: ODI tokens, dialogs for charging, third-party registrations
+    /// (owned by `session`).
+    pub sessions: crate::session::SessionState,
+    /// The charging trigger (Ro/Rf), when `[charging]` is configured (owned by `charging`).
+    pub charging: Option<crate::charging::ChargingTrigger>,
 }
 
 impl std::fmt::Debug for Shared {
