@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use ims_core::aka::{
-    usim_authenticate, Autn, Key, Milenage, Op, Rand, SqnConfig, UsimFailure, UsimSqnState,
+    generate_vector, usim_authenticate, Amf, Autn, Key, Milenage, Op, Rand, Sqn, SqnConfig,
+    UsimFailure, UsimSqnState,
 };
 use sip_proto::digest::{aka_password, rand_autn, Algorithm, DigestClient};
 use sip_types::auth::Challenge;
@@ -295,19 +296,25 @@ impl Ue {
         }
     }
 
-    /// Make the USIM's SQN jump ahead of the HSS's, so that its next challenge needs a resync.
-    pub fn advance_sqn(&mut self, rand: [u8; 16], autn: [u8; 16]) -> bool {
+    /// Make the USIM accept a challenge with SQN `sqn` made here with the subscriber's keys, so
+    /// that its SQN is ahead of the HSS's and the next network challenge needs a resync
+    /// (TS 33.102 §6.3.5). True when the USIM took it.
+    pub fn advance_sqn(&mut self, sqn: u64) -> bool {
         let Credentials::Aka { k, op } = &self.credentials else {
             return false;
         };
         let milenage = Milenage::with_op(&Key::new(*k), &Op::new(*op));
-        usim_authenticate(
+        let mut bytes = [0u8; 6];
+        for (i, b) in bytes.iter_mut().enumerate() {
+            *b = (sqn >> (8 * (5 - i))) as u8;
+        }
+        let vector = generate_vector(
             &milenage,
-            &mut self.usim,
-            &Rand::new(rand),
-            &Autn::new(autn),
-        )
-        .is_ok()
+            Amf::new(*b"00"),
+            Sqn::from_bytes(bytes),
+            Rand::new([7u8; 16]),
+        );
+        usim_authenticate(&milenage, &mut self.usim, &vector.rand, &vector.autn).is_ok()
     }
 
     /// An out-of-dialog request from this UE (INVITE, MESSAGE...) to `target`, with our

@@ -1,0 +1,267 @@
+//! End-to-end flows through the whole lab (P-CSCF → I-CSCF → S-CSCF → HSS over Cx), each test
+//! on its own loopback address with its own data directory: registration with IMS AKA and with
+//! digest, re-registration, de-registration, wrong credentials, unknown users, SQN resync,
+//! MESSAGE and a whole call between registered users, and the refusals around them.
+#![allow(clippy::unwrap_used)]
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use ims_e2e::{Credentials, Ue};
+use ims_lab::{Lab, LabConfig, LabOptions};
+use sip_types::{HeaderName, Method, StatusCode};
+
+struct Bed {
+    lab: Option<Lab>,
+    ip: IpAddr,
+    dir: PathBuf,
+}
+
+impl Bed {
+    async fn start(n: u8) -> Self {
+        // IMS_E2E_LOG=debug shows what every role did (one subscriber per process: the
+        // first test to start installs it).
+        if let Ok(level) = std::env::var("IMS_E2E_LOG") {
+            static ONCE: std::sync::Once = std::sync::Once::new();
+            ONCE.call_once(|| role_kit::init_tracing(&level));
+        }
+        let ip = IpAddr::from([127, 0, 3, n]);
+        let dir = std::env::temp_dir().join(format!("ims-e2e-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let options = LabOptions {
+            ip,
+            data_dir: dir.clone(),
+            log_level: None,
+        };
+        let lab = Lab::start(LabConfig::prepare(&options).unwrap()).await.unwrap();
+        lab.wait_ready(std::time::Duration::from_secs(10)).await.unwrap();
+        Self {
+            lab: Some(lab),
+            ip,
+            dir,
+        }
+    }
+
+    fn lab(&self) -> &Lab {
+        self.lab.as_ref().unwrap()
+    }
+
+    async fn ue(&self, name: &str, credentials: Credentials) -> Ue {
+        Ue::bind(
+            self.ip,
+            name,
+            "ims.test",
+            credentials,
+            self.lab().pcscf_udp().unwrap(),
+        )
+        .await
+        .unwrap()
+    }
+
+    async fn stop(mut self) {
+        if let Some(lab) = self.lab.take() {
+            lab.stop().await;
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+async fn bindings(bed: &Bed, aor: &str) -> usize {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    bed.lab()
+        .scscf
+        .shared()
+        .registrations
+        .lookup(aor, now)
+        .await
+        .unwrap()
+        .len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aka_registration_reregistration_and_deregistration() {
+    let bed = Bed::start(1).await;
+    let mut alice = bed.ue("alice", Credentials::demo_aka()).await;
+    let ok = alice.register(600, "AKAv1-MD5").await.unwrap();
+    assert_eq!(ok.status(), Some(StatusCode::OK), "{ok:?}");
+    assert!(
+        alice.service_route.iter().any(|r| r.contains("orig")),
+        "Service-Route: {:?}",
+        alice.service_route
+    );
+    assert!(alice
+        .associated
+        .iter()
+        .any(|u| u.contains("sip:alice@ims.test")));
+    assert!(ok
+        .header_values(HeaderName::CONTACT)
+        .any(|c| c.text.contains(&alice.addr.to_string()) && c.text.contains("expires=")));
+    assert_eq!(bindings(&bed, "sip:alice@ims.test").await, 1);
+
+    let again = alice.register(600, "AKAv1-MD5").await.unwrap();
+    assert_eq!(again.status(), Some(StatusCode::OK));
+    assert_eq!(bindings(&bed, "sip:alice@ims.test").await, 1);
+
+    let gone = alice.register(0, "AKAv1-MD5").await.unwrap();
+    assert_eq!(gone.status(), Some(StatusCode::OK));
+    assert_eq!(bindings(&bed, "sip:alice@ims.test").await, 0);
+    bed.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn digest_registration_and_wrong_password() {
+    let bed = Bed::start(2).await;
+    let mut bob = bed
+        .ue("bob", Credentials::Password("bob-secret".into()))
+        .await;
+    let ok = bob.register(600, "MD5").await.unwrap();
+    assert_eq!(ok.status(), Some(StatusCode::OK), "{ok:?}");
+    assert_eq!(bindings(&bed, "sip:bob@ims.test").await, 1);
+
+    let mut mallory_as_carol = bed
+        .ue("carol", Credentials::Password("not-her-secret".into()))
+        .await;
+    let refused = mallory_as_carol.register(600, "MD5").await.unwrap();
+    assert_eq!(refused.status(), Some(StatusCode::FORBIDDEN), "{refused:?}");
+    assert_eq!(bindings(&bed, "sip:carol@ims.test").await, 0);
+    bed.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_user_is_forbidden() {
+    let bed = Bed::start(3).await;
+    let mut mallory = bed.ue("mallory", Credentials::demo_aka()).await;
+    let refused = mallory.register(600, "AKAv1-MD5").await.unwrap();
+    assert_eq!(refused.status(), Some(StatusCode::FORBIDDEN), "{refused:?}");
+    bed.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqn_resynchronisation() {
+    let bed = Bed::start(4).await;
+    let mut alice = bed.ue("alice", Credentials::demo_aka()).await;
+    // The USIM has seen SQNs far ahead of the HSS (e.g. another network's).
+    assert!(alice.advance_sqn(1 << 20));
+    let ok = alice.register(600, "AKAv1-MD5").await.unwrap();
+    assert_eq!(ok.status(), Some(StatusCode::OK), "{ok:?}");
+    bed.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn message_and_call_between_registered_users() {
+    let bed = Bed::start(5).await;
+    let mut alice = bed.ue("alice", Credentials::demo_aka()).await;
+    let mut bob = bed
+        .ue("bob", Credentials::Password("bob-secret".into()))
+        .await;
+    assert_eq!(
+        alice.register(600, "AKAv1-MD5").await.unwrap().status(),
+        Some(StatusCode::OK)
+    );
+    assert_eq!(
+        bob.register(600, "MD5").await.unwrap().status(),
+        Some(StatusCode::OK)
+    );
+
+    // MESSAGE alice → bob.
+    let (message, _) = alice.request(
+        Method::MESSAGE,
+        "sip:bob@ims.test",
+        "",
+        Some(("text/plain", "hello bob")),
+    );
+    alice.send(message.as_bytes()).await.unwrap();
+    let got = bob.recv("MESSAGE at bob").await.unwrap();
+    assert_eq!(got.method(), Some(&Method::MESSAGE));
+    assert_eq!(got.request_uri(), Some(bob.contact().as_str()));
+    assert_eq!(got.body(), &b"hello bob"[..]);
+    assert!(got
+        .header(HeaderName::P_ASSERTED_IDENTITY)
+        .is_some_and(|p| p.contains("alice")));
+    assert!(got.header(HeaderName::P_CHARGING_VECTOR).is_none());
+    bob.send(bob.response(&got, 200, "b1").as_bytes())
+        .await
+        .unwrap();
+    let answer = alice.final_response("200 to MESSAGE").await.unwrap();
+    assert_eq!(answer.status(), Some(StatusCode::OK));
+
+    // INVITE / 180 / 200 / ACK / BYE.
+    let sdp = "v=0\r\no=alice 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
+    let (invite_text, _) = alice.request(
+        Method::INVITE,
+        "sip:bob@ims.test",
+        "",
+        Some(("application/sdp", sdp)),
+    );
+    let invite = sip_types::Message::parse(bytes::Bytes::from(invite_text.clone())).unwrap();
+    alice.send(invite_text.as_bytes()).await.unwrap();
+    let at_bob = bob.recv("INVITE at bob").await.unwrap();
+    assert_eq!(at_bob.method(), Some(&Method::INVITE));
+    assert!(at_bob.header_values(HeaderName::RECORD_ROUTE).count() >= 2);
+    bob.send(bob.response(&at_bob, 180, "b2").as_bytes())
+        .await
+        .unwrap();
+    bob.send(bob.response(&at_bob, 200, "b2").as_bytes())
+        .await
+        .unwrap();
+    let mut ringing = false;
+    let ok = loop {
+        let m = alice.recv("answer at alice").await.unwrap();
+        match m.status() {
+            Some(StatusCode::RINGING) => ringing = true,
+            Some(s) if s.is_final() => break m,
+            _ => {}
+        }
+    };
+    assert!(ringing, "180 reached alice");
+    assert_eq!(ok.status(), Some(StatusCode::OK));
+    let cseq = invite.cseq().unwrap().seq;
+    let ack = alice.in_dialog(Method::ACK, &invite, &ok, cseq);
+    alice.send(ack.as_bytes()).await.unwrap();
+    let ack_at_bob = bob.recv("ACK at bob").await.unwrap();
+    assert_eq!(ack_at_bob.method(), Some(&Method::ACK));
+    let bye = alice.in_dialog(Method::BYE, &invite, &ok, cseq + 1);
+    alice.send(bye.as_bytes()).await.unwrap();
+    let bye_at_bob = bob.recv("BYE at bob").await.unwrap();
+    assert_eq!(bye_at_bob.method(), Some(&Method::BYE));
+    bob.send(bob.response(&bye_at_bob, 200, "b2").as_bytes())
+        .await
+        .unwrap();
+    let bye_ok = alice.final_response("200 to BYE").await.unwrap();
+    assert_eq!(bye_ok.status(), Some(StatusCode::OK));
+    bed.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_that_cannot_connect() {
+    let bed = Bed::start(6).await;
+    let mut alice = bed.ue("alice", Credentials::demo_aka()).await;
+    // Not registered yet: the P-CSCF refuses.
+    let (invite, _) = alice.request(Method::INVITE, "sip:bob@ims.test", "", None);
+    alice.send(invite.as_bytes()).await.unwrap();
+    let refused = alice.final_response("403").await.unwrap();
+    assert_eq!(refused.status(), Some(StatusCode::FORBIDDEN), "{refused:?}");
+
+    assert_eq!(
+        alice.register(600, "AKAv1-MD5").await.unwrap().status(),
+        Some(StatusCode::OK)
+    );
+    // carol exists but is not registered: 480.
+    let (invite, _) = alice.request(Method::INVITE, "sip:carol@ims.test", "", None);
+    alice.send(invite.as_bytes()).await.unwrap();
+    let unavailable = alice.final_response("480").await.unwrap();
+    assert_eq!(
+        unavailable.status(),
+        Some(StatusCode::TEMPORARILY_UNAVAILABLE),
+        "{unavailable:?}"
+    );
+    // nobody@ims.test does not exist: 404.
+    let (invite, _) = alice.request(Method::INVITE, "sip:nobody@ims.test", "", None);
+    alice.send(invite.as_bytes()).await.unwrap();
+    let missing = alice.final_response("404").await.unwrap();
+    assert_eq!(missing.status(), Some(StatusCode::NOT_FOUND), "{missing:?}");
+    bed.stop().await;
+}
