@@ -33,8 +33,12 @@ impl Bed {
             data_dir: dir.clone(),
             log_level: None,
         };
-        let lab = Lab::start(LabConfig::prepare(&options).unwrap()).await.unwrap();
-        lab.wait_ready(std::time::Duration::from_secs(10)).await.unwrap();
+        let lab = Lab::start(LabConfig::prepare(&options).unwrap())
+            .await
+            .unwrap();
+        lab.wait_ready(std::time::Duration::from_secs(10))
+            .await
+            .unwrap();
         Self {
             lab: Some(lab),
             ip,
@@ -263,5 +267,57 @@ async fn calls_that_cannot_connect() {
     alice.send(invite.as_bytes()).await.unwrap();
     let missing = alice.final_response("404").await.unwrap();
     assert_eq!(missing.status(), Some(StatusCode::NOT_FOUND), "{missing:?}");
+    bed.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_forks_to_every_registered_contact() {
+    let bed = Bed::start(7).await;
+    let mut alice = bed.ue("alice", Credentials::demo_aka()).await;
+    let mut phone = bed
+        .ue("bob", Credentials::Password("bob-secret".into()))
+        .await;
+    let mut tablet = bed
+        .ue("bob", Credentials::Password("bob-secret".into()))
+        .await;
+    for ue in [&mut alice] {
+        assert_eq!(
+            ue.register(600, "AKAv1-MD5").await.unwrap().status(),
+            Some(StatusCode::OK)
+        );
+    }
+    for ue in [&mut phone, &mut tablet] {
+        assert_eq!(
+            ue.register(600, "MD5").await.unwrap().status(),
+            Some(StatusCode::OK)
+        );
+    }
+    assert_eq!(bindings(&bed, "sip:bob@ims.test").await, 2);
+    let (invite, _) = alice.request(Method::INVITE, "sip:bob@ims.test", "", None);
+    alice.send(invite.as_bytes()).await.unwrap();
+    let at_phone = phone.recv("INVITE at the phone").await.unwrap();
+    let at_tablet = tablet.recv("INVITE at the tablet").await.unwrap();
+    assert_eq!(at_phone.method(), Some(&Method::INVITE));
+    assert_eq!(at_tablet.method(), Some(&Method::INVITE));
+    assert_eq!(at_phone.request_uri(), Some(phone.contact().as_str()));
+    assert_eq!(at_tablet.request_uri(), Some(tablet.contact().as_str()));
+    // The tablet rings, the phone answers: the tablet's branch is cancelled.
+    tablet
+        .send(tablet.response(&at_tablet, 180, "t1").as_bytes())
+        .await
+        .unwrap();
+    phone
+        .send(phone.response(&at_phone, 200, "p1").as_bytes())
+        .await
+        .unwrap();
+    let ok = loop {
+        let m = alice.recv("200 at alice").await.unwrap();
+        if m.status().is_some_and(|s| s.is_final()) {
+            break m;
+        }
+    };
+    assert_eq!(ok.status(), Some(StatusCode::OK));
+    let cancel = tablet.recv("CANCEL at the tablet").await.unwrap();
+    assert_eq!(cancel.method(), Some(&Method::CANCEL));
     bed.stop().await;
 }

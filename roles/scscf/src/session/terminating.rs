@@ -1,13 +1,12 @@
 //! Terminating requests (TS 24.229 §5.4.3.3): the served user is the Request-URI's identity;
-//! its terminating iFCs run first, then the location service retargets the request to the
-//! best contact through its Path (RFC 3327 §5.3), with P-Called-Party-ID (RFC 7315 §4.2).
-//!
-//! Only the best binding is used (highest q, then most recently registered): the proxy core
-//! forks serially with shared edits, so parallel forking to every contact is not done yet.
+//! its terminating iFCs run first, then the location service retargets the request to every
+//! live contact through its Path (RFC 3327 §5.3), with P-Called-Party-ID (RFC 7315 §4.2):
+//! one branch per contact, in parallel (`Decision::Fork`), the best first (highest q, then
+//! most recently registered). q-values do not yet order the branches into serial groups.
 
 use ims_store::Binding;
-use sip_proto::proxy::Decision;
-use sip_types::{HeaderName, StatusCode};
+use sip_proto::proxy::{Decision, Fork, ForkBranch};
+use sip_types::{Edits, HeaderName, StatusCode};
 
 use crate::charging::ChargingRole;
 
@@ -64,55 +63,76 @@ pub(crate) async fn deliver(job: Job<'_>, chain: &Chain) -> Decision {
             );
         }
     };
-    let Some(binding) = best_binding(&bindings) else {
+    let Some(best) = best_binding(&bindings) else {
         return reply(
             StatusCode::TEMPORARILY_UNAVAILABLE,
             "Temporarily Unavailable (not registered)",
         );
     };
-    if bindings.len() > 1 {
-        tracing::debug!(
-            aor = %chain.user.aor,
-            contacts = bindings.len(),
-            "several contacts: the best one only (no parallel forking yet)"
-        );
-    }
     let request = job.request;
     let called = request.request_uri().unwrap_or_default().to_owned();
-    let hop = binding.path.first().unwrap_or(&binding.contact);
-    let targets = locate(&shared.sessions.hosts, hop);
-    if targets.is_empty() {
-        tracing::warn!(hop = %hop, "next hop of the binding cannot be located");
+    // One branch per contact: its Request-URI, its Path as Route, its first hop. The best
+    // contact first; contacts whose next hop cannot be located are left out.
+    let mut ordered: Vec<&Binding> = vec![best];
+    ordered.extend(bindings.iter().filter(|b| !std::ptr::eq(*b, best)));
+    let mut branches = Vec::new();
+    for binding in ordered {
+        let hop = binding.path.first().unwrap_or(&binding.contact);
+        let Some(target) = locate(&shared.sessions.hosts, hop).into_iter().next() else {
+            tracing::warn!(hop = %hop, "next hop of the binding cannot be located");
+            continue;
+        };
+        let mut edits = job.edits.clone();
+        edits.replace_request_uri(request, &binding.contact);
+        edits.remove_header(request, HeaderName::P_CALLED_PARTY_ID);
+        edits.remove_header(request, HeaderName::P_SERVED_USER);
+        edits.append_header(request, "P-Called-Party-ID", &format!("<{called}>"));
+        if !binding.path.is_empty() {
+            let route: Vec<String> = binding.path.iter().map(|p| bracketed(p)).collect();
+            edits.prepend_header(request, HeaderName::ROUTE, &route.join(", "));
+        }
+        branches.push(ForkBranch { edits, target });
+    }
+    if branches.is_empty() {
         return reply(
             StatusCode::TEMPORARILY_UNAVAILABLE,
             "Temporarily Unavailable (contact unreachable)",
         );
     }
-    let mut edits = job.edits.clone();
-    edits.replace_request_uri(request, &binding.contact);
-    edits.remove_header(request, HeaderName::P_CALLED_PARTY_ID);
-    edits.remove_header(request, HeaderName::P_SERVED_USER);
-    edits.append_header(request, "P-Called-Party-ID", &format!("<{called}>"));
-    if !binding.path.is_empty() {
-        let route: Vec<String> = binding.path.iter().map(|p| bracketed(p)).collect();
-        edits.prepend_header(request, HeaderName::ROUTE, &route.join(", "));
-    }
-    let mut forward = job.forward(edits, targets);
-    if charging_hooks::is_charged(request) {
+    let observe = if charging_hooks::is_charged(request) {
         let refusal =
             charging_hooks::authorize(shared, request, ChargingRole::Terminating, &chain.identity)
                 .await;
         if let Some(refusal) = refusal {
             return refusal;
         }
-        forward.observe = true;
-    }
+        true
+    } else {
+        false
+    };
     tracing::debug!(
         aor = %chain.user.aor,
-        contact = %binding.contact,
-        "terminating request to contact"
+        contacts = branches.len(),
+        best = %best.contact,
+        "terminating request to every contact"
     );
-    Decision::Forward(forward)
+    if branches.len() == 1 {
+        let Some(only) = branches.pop() else {
+            return reply(StatusCode::SERVER_INTERNAL_ERROR, "Server Internal Error");
+        };
+        let mut forward = job.forward(only.edits, vec![only.target]);
+        forward.observe = observe;
+        return Decision::Forward(forward);
+    }
+    // RFC 3261 §16.6 / TS 24.229 §5.4.3.3: fork to every registered contact in parallel; the
+    // first 2xx wins and the other branches are cancelled.
+    let template = job.forward(Edits::new(), Vec::new());
+    Decision::Fork(Fork {
+        branches,
+        record_route: template.record_route,
+        observe,
+        strip_from_responses: template.strip_from_responses,
+    })
 }
 
 #[cfg(test)]
