@@ -68,21 +68,27 @@ pub(crate) fn refused(result: CxResult) -> LocalResponse {
         }
         // Protocol errors (3xxx: busy, cannot deliver) and transient failures (4xxx).
         r if !r.is_permanent_failure() => LocalResponse::new(StatusCode::SERVER_INTERNAL_ERROR)
-            .reason(format!("Server Internal Error (HSS failure: {r})")),
+            .reason(format!("Server Internal Error (HSS failure: {r})"))
+            .header("Retry-After", RETRY_AFTER_S),
         r => forbidden(&format!("HSS refused: {r}")),
     }
 }
 
-/// The response when the HSS gave no usable answer: 504 on timeout, 500 otherwise.
+/// Seconds a UE is asked to wait (Retry-After, RFC 3261 §20.33) when the HSS is in trouble.
+pub(crate) const RETRY_AFTER_S: &str = "30";
+
+/// The response when the HSS gave no usable answer: 504 on timeout, 500 otherwise; both with
+/// Retry-After so that UEs back off instead of hammering a failing HSS.
 pub(crate) fn hss_failure(e: &CxError) -> LocalResponse {
-    match e {
+    let answer = match e {
         CxError::Timeout => LocalResponse::new(StatusCode::SERVER_TIMEOUT)
             .reason("Server Time-out (no answer from the HSS)"),
         CxError::Transport(_) => LocalResponse::new(StatusCode::SERVER_INTERNAL_ERROR)
             .reason("Server Internal Error (HSS unreachable)"),
         _ => LocalResponse::new(StatusCode::SERVER_INTERNAL_ERROR)
             .reason("Server Internal Error (malformed answer from the HSS)"),
-    }
+    };
+    answer.header("Retry-After", RETRY_AFTER_S)
 }
 
 #[cfg(test)]
@@ -100,6 +106,10 @@ mod tests {
         assert_eq!(r.status, StatusCode::SERVER_INTERNAL_ERROR);
         let r = hss_failure(&CxError::Timeout);
         assert_eq!(r.status, StatusCode::SERVER_TIMEOUT);
+        assert!(r
+            .headers
+            .iter()
+            .any(|(n, v)| n == "Retry-After" && v == RETRY_AFTER_S));
         assert!(r.reason.unwrap().contains("HSS"));
     }
 }
