@@ -321,3 +321,73 @@ async fn call_forks_to_every_registered_contact() {
     assert_eq!(cancel.method(), Some(&Method::CANCEL));
     bed.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_and_hostile_requests_change_nothing() {
+    let bed = Bed::start(8).await;
+    let mut alice = bed.ue("alice", Credentials::demo_aka()).await;
+    let mut bob = bed
+        .ue("bob", Credentials::Password("bob-secret".into()))
+        .await;
+    // A malformed CSeq: 400 naming the fault, from the P-CSCF's core.
+    let bad = format!(
+        "REGISTER sip:ims.test SIP/2.0\r\nVia: SIP/2.0/UDP {a};branch=z9hG4bKbad1\r\n\
+         Max-Forwards: 70\r\nFrom: <sip:alice@ims.test>;tag=x\r\nTo: <sip:alice@ims.test>\r\n\
+         Call-ID: bad1\r\nCSeq: one REGISTER\r\nContact: <sip:alice@{a}>\r\nContent-Length: 0\r\n\r\n",
+        a = alice.addr
+    );
+    alice.send(bad.as_bytes()).await.unwrap();
+    let answer = alice.final_response("400").await.unwrap();
+    assert_eq!(answer.status(), Some(StatusCode::BAD_REQUEST));
+    assert!(
+        answer.reason().is_some_and(|r| r.contains("CSeq")),
+        "{:?}",
+        answer.reason()
+    );
+    // Garbage credentials: refused, and no binding appears.
+    let garbage = format!(
+        "REGISTER sip:ims.test SIP/2.0\r\nVia: SIP/2.0/UDP {a};branch=z9hG4bKbad2\r\n\
+         Max-Forwards: 70\r\nFrom: <sip:alice@ims.test>;tag=x\r\nTo: <sip:alice@ims.test>\r\n\
+         Call-ID: bad2\r\nCSeq: 1 REGISTER\r\nContact: <sip:alice@{a}>\r\n\
+         Authorization: Digest username=\"alice@ims.test\", realm=\"ims.test\", nonce=\"AAAA\", uri=\"sip:ims.test\", response=\"00000000000000000000000000000000\", algorithm=AKAv1-MD5\r\n\
+         Content-Length: 0\r\n\r\n",
+        a = alice.addr
+    );
+    alice.send(garbage.as_bytes()).await.unwrap();
+    let answer = alice.final_response("challenge or refusal").await.unwrap();
+    assert!(
+        matches!(
+            answer.status(),
+            Some(StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
+        ),
+        "{answer:?}"
+    );
+    assert_eq!(bindings(&bed, "sip:alice@ims.test").await, 0);
+
+    // A registered UE claiming someone else's identity: the P-CSCF asserts its own.
+    assert_eq!(
+        alice.register(600, "AKAv1-MD5").await.unwrap().status(),
+        Some(StatusCode::OK)
+    );
+    assert_eq!(
+        bob.register(600, "MD5").await.unwrap().status(),
+        Some(StatusCode::OK)
+    );
+    let (message, _) = alice.request(
+        Method::MESSAGE,
+        "sip:bob@ims.test",
+        "P-Asserted-Identity: <sip:carol@ims.test>\r\nP-Preferred-Identity: <sip:carol@ims.test>\r\n",
+        Some(("text/plain", "it is carol, honest")),
+    );
+    alice.send(message.as_bytes()).await.unwrap();
+    let got = bob.recv("MESSAGE at bob").await.unwrap();
+    let asserted: Vec<&str> = got
+        .header_values(HeaderName::P_ASSERTED_IDENTITY)
+        .map(|v| v.text)
+        .collect();
+    assert!(
+        asserted.iter().all(|a| a.contains("alice")),
+        "asserted {asserted:?}"
+    );
+    bed.stop().await;
+}
