@@ -391,3 +391,117 @@ async fn malformed_and_hostile_requests_change_nothing() {
     );
     bed.stop().await;
 }
+
+/// A proxy application server on a UDP socket: it relays what it gets, adding its Via and
+/// popping its Route on requests, removing its Via on responses (RFC 3261 §16 at its barest).
+async fn relay_as(
+    socket: &tokio::net::UdpSocket,
+    scscf: std::net::SocketAddr,
+) -> sip_types::Message {
+    let me = socket.local_addr().unwrap();
+    let mut buf = vec![0u8; 65_535];
+    let msg = loop {
+        let (n, _) = tokio::time::timeout(ims_e2e::WAIT, socket.recv_from(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        let msg = sip_types::Message::parse(bytes::Bytes::copy_from_slice(&buf[..n])).unwrap();
+        // 100 Trying is hop by hop (RFC 3261 §16.7 step 5): not relayed.
+        if msg.status() != Some(StatusCode::TRYING) {
+            break msg;
+        }
+    };
+    let mut edits = sip_types::Edits::new();
+    if msg.is_request() {
+        let top = msg.header_values(HeaderName::ROUTE).next().unwrap();
+        edits.remove_value(&msg, &top);
+        edits.prepend_header(
+            &msg,
+            HeaderName::VIA,
+            &format!(
+                "SIP/2.0/UDP {me};branch=z9hG4bKas{}",
+                msg.call_id().unwrap()
+            ),
+        );
+    } else {
+        let top = msg.header_values(HeaderName::VIA).next().unwrap();
+        edits.remove_value(&msg, &top);
+    }
+    socket.send_to(&edits.apply(&msg), scscf).await.unwrap();
+    msg
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn originating_ifc_sends_the_invite_through_an_application_server() {
+    let bed = Bed::start(9).await;
+    let app_server = tokio::net::UdpSocket::bind((bed.ip, 0)).await.unwrap();
+    let as_addr = app_server.local_addr().unwrap();
+    // alice's profile: INVITEs she originates (session case 0) go to the AS.
+    let store = bed.lab().hss.hss().store();
+    store
+        .put_service_profile(&ims_store::ServiceProfile {
+            id: "alice-mmtel".into(),
+            ifc_xml: format!(
+                "<ServiceProfile><InitialFilterCriteria><Priority>1</Priority><TriggerPoint>\
+                 <ConditionTypeCNF>0</ConditionTypeCNF>\
+                 <SPT><ConditionNegated>0</ConditionNegated><Group>0</Group><Method>INVITE</Method></SPT>\
+                 <SPT><ConditionNegated>0</ConditionNegated><Group>0</Group><SessionCase>0</SessionCase></SPT>\
+                 </TriggerPoint><ApplicationServer><ServerName>sip:{as_addr}</ServerName>\
+                 <DefaultHandling>0</DefaultHandling></ApplicationServer></InitialFilterCriteria></ServiceProfile>"
+            ),
+        })
+        .await
+        .unwrap();
+    let mut public = store
+        .find_public("sip:alice@ims.test")
+        .await
+        .unwrap()
+        .unwrap();
+    public.service_profile = "alice-mmtel".into();
+    store.put_public(&public).await.unwrap();
+
+    let mut alice = bed.ue("alice", Credentials::demo_aka()).await;
+    let mut bob = bed
+        .ue("bob", Credentials::Password("bob-secret".into()))
+        .await;
+    assert_eq!(
+        alice.register(600, "AKAv1-MD5").await.unwrap().status(),
+        Some(StatusCode::OK)
+    );
+    assert_eq!(
+        bob.register(600, "MD5").await.unwrap().status(),
+        Some(StatusCode::OK)
+    );
+    let scscf = bed
+        .lab()
+        .scscf
+        .sip_listeners()
+        .into_iter()
+        .find(|(t, _)| *t == sip_proto::Transport::Udp)
+        .map(|(_, a)| a)
+        .unwrap();
+    let (invite, _) = alice.request(Method::INVITE, "sip:bob@ims.test", "", None);
+    alice.send(invite.as_bytes()).await.unwrap();
+    // The INVITE visits the AS with the S-CSCF's ODI Route under the AS's own.
+    let at_as = relay_as(&app_server, scscf).await;
+    assert_eq!(at_as.method(), Some(&Method::INVITE));
+    let routes: Vec<&str> = at_as
+        .header_values(HeaderName::ROUTE)
+        .map(|v| v.text)
+        .collect();
+    assert!(routes.len() >= 2 && routes[1].contains("odi"), "{routes:?}");
+    // ... then reaches bob, whose answer goes back through the AS.
+    let at_bob = bob.recv("INVITE at bob").await.unwrap();
+    assert_eq!(at_bob.method(), Some(&Method::INVITE));
+    assert!(at_bob
+        .header_values(HeaderName::VIA)
+        .any(|v| v.text.contains(&as_addr.to_string())));
+    bob.send(bob.response(&at_bob, 200, "b9").as_bytes())
+        .await
+        .unwrap();
+    let via_as = relay_as(&app_server, scscf).await;
+    assert_eq!(via_as.status(), Some(StatusCode::OK));
+    let ok = alice.final_response("200 at alice").await.unwrap();
+    assert_eq!(ok.status(), Some(StatusCode::OK));
+    bed.stop().await;
+}
