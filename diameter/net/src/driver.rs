@@ -97,6 +97,24 @@ pub(crate) struct Driver {
     shutdown: Option<(Instant, Vec<oneshot::Sender<()>>)>,
 }
 
+/// Starting Hop-by-Hop and End-to-End Identifiers (RFC 6733 §3): the End-to-End one with the
+/// low 12 bits of the time on top and 20 random bits below, the Hop-by-Hop one random, so
+/// that nodes started in the same second (and restarts) never share identifiers — the
+/// duplicate detection of every peer keys on Origin-Host and End-to-End Identifier.
+fn identifier_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    h.write_u128(now.as_nanos());
+    let random = h.finish();
+    let e2e = ((now.as_secs() & 0xfff) << 20) | (random & 0xf_ffff);
+    let hbh = random >> 32;
+    (e2e << 32) | hbh
+}
+
 /// What [`crate::DiameterNode::start`] gets back from binding.
 pub(crate) struct Started {
     pub(crate) tx: mpsc::Sender<Inner>,
@@ -129,6 +147,7 @@ pub(crate) async fn start(
         return Err(crate::api::StartError::TlsMissing);
     }
     let mut node = Node::new(config.local.clone(), config.node);
+    node.seed_identifiers(identifier_seed());
     let mut peers = HashMap::new();
     let mut by_host = HashMap::new();
     for p in &config.peers {
@@ -620,6 +639,20 @@ async fn sleep_opt(at: Option<Instant>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn identifier_seeds_differ_and_carry_the_time() {
+        let a = identifier_seed();
+        let b = identifier_seed();
+        assert_ne!(a, b);
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let top = (a >> 52) & 0xfff;
+        // The same second, or the one before when the clock ticked in between.
+        assert!(top == secs & 0xfff || top == (secs.wrapping_sub(1)) & 0xfff);
+    }
 
     #[tokio::test(start_paused = true)]
     async fn sleep_opt_waits_for_its_deadline_only() {

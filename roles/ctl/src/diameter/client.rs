@@ -53,9 +53,17 @@ pub async fn run(args: &ClientArgs) -> anyhow::Result<()> {
     let local_ip = if addr.ip().is_loopback() {
         addr.ip()
     } else {
-        // The address we will reach the peer from; resolved by a throw-away connect.
-        let s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
-        s.local_addr()?.ip()
+        // The address we will reach the peer from: a connected UDP socket gets the kernel's
+        // route choice without sending anything (a TCP probe would open a connection the
+        // peer sees and logs as broken).
+        let any: SocketAddr = if addr.is_ipv4() {
+            (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
+        } else {
+            (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+        };
+        let probe = std::net::UdpSocket::bind(any)?;
+        probe.connect(addr)?;
+        probe.local_addr()?.ip()
     };
     let mut config = NetConfig::new(super::serve::local_node(
         &args.origin_host,
