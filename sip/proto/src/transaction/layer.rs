@@ -287,7 +287,7 @@ impl TransactionLayer {
         let mut ids: Vec<u64> = self
             .clients
             .iter()
-            .filter(|(_, tx)| tx.flow() == flow)
+            .filter(|(_, tx)| same_path(tx.flow(), flow))
             .map(|(id, _)| *id)
             .collect();
         ids.sort_unstable();
@@ -301,7 +301,7 @@ impl TransactionLayer {
         let mut ids: Vec<u64> = self
             .servers
             .iter()
-            .filter(|(_, tx)| tx.flow() == flow)
+            .filter(|(_, tx)| same_path(tx.flow(), flow))
             .map(|(id, _)| *id)
             .collect();
         ids.sort_unstable();
@@ -417,4 +417,17 @@ impl TransactionLayer {
     pub fn server_state(&self, id: ServerTransactionId) -> Option<ServerState> {
         self.servers.get(&id.0).map(ServerTransaction::state)
     }
+}
+
+/// Whether a transport failure reported on `failed` concerns a transaction sent on `sent`
+/// (RFC 3261 §18.4): same transport and remote address, and the same connection when both
+/// name one. A request sent with no connection gets one from the driver when it connects, so
+/// the failure comes back naming a connection (and possibly another local address).
+fn same_path(sent: &Flow, failed: &Flow) -> bool {
+    sent.transport == failed.transport
+        && sent.remote == failed.remote
+        && match (sent.connection, failed.connection) {
+            (Some(a), Some(b)) => a == b,
+            _ => true,
+        }
 }

@@ -632,3 +632,34 @@ fn stale_timer_entries_are_swept() {
     c.run_until(secs(32.0));
     assert!(matches!(c.events.as_slice(), [TransactionEvent::Timeout { id: t }] if *t == id));
 }
+
+#[test]
+fn a_failed_new_connection_fails_the_request_sent_without_one() {
+    let mut c = Clock::new();
+    // Sent before any connection exists: the driver opens one (and may pick the listener's
+    // local address), so the failure names a connection the transaction never saw.
+    let unconnected = Flow {
+        connection: None,
+        ..tcp()
+    };
+    let a = c
+        .send_request(invite("z9hG4bKnew"), unconnected)
+        .expect("id");
+    let b = c
+        .send_request(request("OPTIONS", ";branch=z9hG4bKother", 1, ""), udp())
+        .expect("id");
+    c.take_events();
+    let failed = Flow {
+        connection: Some(ConnectionId(42)),
+        local: addr("192.0.2.2:40000"),
+        ..tcp()
+    };
+    c.layer.handle_transport_error(c.now, &failed);
+    c.drain();
+    let events = c.take_events();
+    assert!(matches!(
+        events.as_slice(),
+        [TransactionEvent::TransportError { id }] if *id == a
+    ));
+    assert!(c.layer.client_state(b).is_some());
+}
