@@ -13,6 +13,8 @@ fi
 
 BEDS=("edge-sipp/run.sh")
 BEDS+=("diameter/run.sh")
+BEDS+=("ims-sipp/run.sh")
+BEDS+=("diameter-charging/run.sh")
 if [ "${TESTBED_BENCH_SMOKE:-0}" = 1 ]; then
     BEDS+=("bench/bench.sh --smoke")
 fi
