@@ -262,6 +262,22 @@ fn uri_mismatch() {
         verify(&mut s, NOW, &header, Secret::Password(PASSWORD)),
         Err(DigestError::UriMismatch)
     );
+    // A registrar behind a proxy may accept it: the response is over the uri the client sent.
+    let mut lenient = DigestServer::new(
+        SECRET,
+        DigestConfig {
+            require_uri_match: false,
+            ..DigestConfig::default()
+        },
+    );
+    let ch = challenge_for(&lenient, NOW, Algorithm::Md5, false);
+    let header = answer(&ch, PASSWORD, "sip:elsewhere.example", 1);
+    assert!(verify(&mut lenient, NOW, &header, Secret::Password(PASSWORD)).is_ok());
+    // ... but not a response computed over another uri than the one it names.
+    let ch = challenge_for(&lenient, NOW, Algorithm::Md5, false);
+    let forged = answer(&ch, PASSWORD, "sip:elsewhere.example", 1)
+        .replace("uri=\"sip:elsewhere.example\"", "uri=\"sip:other.example\"");
+    assert!(verify(&mut lenient, NOW, &forged, Secret::Password(PASSWORD)).is_err());
 }
 
 #[test]

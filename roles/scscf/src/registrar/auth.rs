@@ -66,6 +66,10 @@ impl Default for AuthState {
         let config = DigestConfig {
             nonce_lifetime: VECTOR_TTL.as_secs(),
             nc_capacity: 4096,
+            // The REGISTER's Request-URI is the home domain, but UEs (and sipp) often put the
+            // P-CSCF's address in the digest uri; Kamailio's ims_auth accepts that too. The
+            // vector is single use, so a response cannot be replayed for another request.
+            require_uri_match: false,
             ..DigestConfig::default()
         };
         Self {

@@ -26,6 +26,12 @@ pub struct DigestConfig {
     /// Accept responses without `qop` (RFC 2069) for MD5 and AKA (default true). Such
     /// responses carry no nonce-count, so only the nonce lifetime limits their replay.
     pub allow_rfc2069: bool,
+    /// Require the credentials' `uri` to equal the Request-URI (RFC 7616 §3.4.6; default
+    /// true). Registrars behind a proxy may turn it off: UEs and test tools (sipp) often put
+    /// the address they sent to there, and Kamailio's IMS registrar does not compare. The
+    /// response is still computed over the `uri` the client sent, and nonces and nonce-counts
+    /// still limit replay.
+    pub require_uri_match: bool,
 }
 
 impl Default for DigestConfig {
@@ -35,6 +41,7 @@ impl Default for DigestConfig {
             max_clock_skew: 30,
             nc_capacity: DEFAULT_CAPACITY,
             allow_rfc2069: true,
+            require_uri_match: true,
         }
     }
 }
@@ -230,7 +237,7 @@ impl DigestServer {
         let algorithm = credentials
             .algorithm()
             .map_or(Ok(Algorithm::Md5), Algorithm::parse)?;
-        if uri != request.request_uri {
+        if self.config.require_uri_match && uri != request.request_uri {
             return Err(DigestError::UriMismatch);
         }
         let info = self
