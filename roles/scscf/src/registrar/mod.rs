@@ -46,6 +46,10 @@ pub(crate) async fn handle_register(shared: &Shared, request: &AppRequest) -> De
         shared
             .sip
             .decide(request.id, Decision::Respond(outcome.response.clone()));
+        // Charging (docs/charging.md): ACR EVENT for the REGISTER.
+        if let Some(charging) = &shared.charging {
+            charging.on_register(&request.request, &done.user.aor).await;
+        }
         crate::session::third_party_register(shared, &request.request, &done.ok, &done.user).await;
     }
     Decision::Respond(outcome.response)
