@@ -259,6 +259,11 @@ register_on_port() {
 # --- ims-lab --------------------------------------------------------------------------------
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 ims_lab_ports_free "$LAB_IP" || tb_die "ports of $LAB_IP are busy: set LAB_IP to another 127.x address"
+# The bench users have no OCS account and Kamailio's trio charges nothing: measure the CSCFs
+# without online charging (CHARGED=1 keeps the lab's default, Ro and Rf on).
+if [ "${CHARGED:-0}" != 1 ]; then
+    export IMS_SCSCF__CHARGING__ONLINE_ORIGINATING=false IMS_SCSCF__CHARGING__OFFLINE=false
+fi
 if ims_lab_start "$LAB_BIN" "$LAB_IP" "$WORK/lab" "$WORK/lab.pid" "$WORK/lab.log" taskset -c 1; then
     sleep 0.5   # let start-up work finish before the CPU is read
     bench_target ims-lab "$LAB_IP" 5060 "$(cat "$WORK/lab.pid")"
