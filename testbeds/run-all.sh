@@ -15,6 +15,7 @@ BEDS=("edge-sipp/run.sh")
 BEDS+=("diameter/run.sh")
 BEDS+=("ims-sipp/run.sh")
 BEDS+=("diameter-charging/run.sh")
+BEDS+=("kamailio-ims/run.sh")
 if [ "${TESTBED_BENCH_SMOKE:-0}" = 1 ]; then
     BEDS+=("bench/bench.sh --smoke")
 fi
