@@ -177,8 +177,16 @@ fuzz_target!(|data: &[u8]| {
     let Ok(m) = Message::parse(input.clone()) else {
         return;
     };
-    if let Err(e) = m.validate() {
+    let full = m.validate();
+    if let Err(e) = &full {
         let _ = (e.reason_phrase(), e.status(), e.kind.reason());
+    }
+    // The relay check is the full one for requests and never stricter for responses.
+    let relay = m.validate_for_relay();
+    if m.is_request() {
+        assert_eq!(full.is_ok(), relay.is_ok(), "relay check differs on a request");
+    } else if full.is_ok() {
+        assert!(relay.is_ok(), "relay check refuses a response the full check accepts");
     }
     views(&m);
     edits(&m, &input);

@@ -165,7 +165,8 @@ impl Edits {
         if self.ops.is_empty() {
             return msg.as_bytes().clone();
         }
-        let mut out = BytesMut::new();
+        // Sized once: `write`'s reserve is then only a check.
+        let mut out = BytesMut::with_capacity(self.output_len(msg));
         self.write(msg, &mut out);
         out.freeze()
     }

@@ -84,6 +84,22 @@ pub(crate) struct ViaSpans {
     pub(crate) branch: Option<Span>,
 }
 
+/// The top Via value as the header-value iterator first yields it, and where that iterator
+/// stands afterwards, so a walk over the Vias starts without scanning the first value again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TopValue {
+    /// The value (trimmed), absolute offsets.
+    pub(crate) value: Span,
+    /// Index of its header line.
+    pub(crate) line: u32,
+    /// Alone on its line.
+    pub(crate) alone: bool,
+    /// Where the next value of the line starts.
+    pub(crate) next: u32,
+    /// Via lines not started yet, when known (see the iterator).
+    pub(crate) lines_left: Option<u8>,
+}
+
 /// A From or To value, parsed as a name-addr; its URI is parsed only on demand
 /// ([`crate::Message::validate`], [`crate::NameAddr::parsed_uri`]).
 #[derive(Debug, Clone)]
@@ -104,6 +120,8 @@ pub(crate) struct Hot {
     /// Line count of each indexed header (saturating).
     pub(crate) count: [u8; INDEXED],
     pub(crate) via: Option<ViaSpans>,
+    /// The first Via value, when the iterator found one.
+    pub(crate) top_via_value: Option<TopValue>,
     pub(crate) cseq: Option<CSeq>,
     pub(crate) from: Option<AddrSpans>,
     pub(crate) to: Option<AddrSpans>,
@@ -116,6 +134,7 @@ impl Default for Hot {
             unindexed: false,
             count: [0; INDEXED],
             via: None,
+            top_via_value: None,
             cseq: None,
             from: None,
             to: None,

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use crate::cseq::CSeq;
 use crate::error::{ParseError, ParseErrorKind};
 use crate::header_name::HeaderName;
-use crate::hot::{AddrSpans, HostKind, Hot, Span, ViaSpans};
+use crate::hot::{AddrSpans, HostKind, Hot, Span, TopValue, ViaSpans};
 use crate::method::Method;
 use crate::name_addr::NameAddr;
 use crate::params::Params;
@@ -22,8 +22,19 @@ fn fail(kind: ParseErrorKind, offset: usize) -> ParseError {
     ParseError::new(kind, offset)
 }
 
-/// Header lines a typical request carries; one allocation per message.
-const EXPECTED_HEADERS: usize = 24;
+/// Header lines the reused scratch index holds before it grows.
+const EXPECTED_HEADERS: usize = 32;
+
+/// A scratch index that grew past this many lines is dropped after use rather than kept.
+const SCRATCH_KEEP: usize = 256;
+
+thread_local! {
+    /// The header index under construction, reused message after message: the message keeps an
+    /// exact-size copy, so its one allocation for the index is small (a dozen lines fit the
+    /// allocator's per-thread cache, 24 spare ones did not).
+    static SCRATCH: std::cell::RefCell<Vec<Header>> =
+        std::cell::RefCell::new(Vec::with_capacity(EXPECTED_HEADERS));
+}
 
 /// The first line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,80 +125,21 @@ impl Message {
         let start = parse_start_line(&buf, pos, lf - 1)?;
         let headers_start = lf + 1;
 
-        let mut headers = Vec::with_capacity(EXPECTED_HEADERS);
         let mut hot = Hot::default();
-        let mut content_length: Option<usize> = None;
-        let mut p = headers_start;
-        let headers_end = loop {
-            let rest = b.get(p..).unwrap_or_default();
-            match rest {
-                [b'\r', b'\n', ..] => break p,
-                [] => return Err(fail(K::Unterminated, p)),
-                [b' ' | b'\t', ..] => return Err(fail(K::HeaderLine, p)),
-                _ => {}
-            }
-            // Name: a token, then optional SP/HT, then the colon (RFC 3261 §7.3.1 HCOLON).
-            // Offsets below are relative to `p` while scanning `rest`.
-            let name_len = rest
-                .iter()
-                .position(|&c| !is_token_char(c))
-                .unwrap_or(rest.len());
-            let after_name = rest.get(name_len..).unwrap_or_default();
-            let ws = after_name.iter().position(|&c| c != b' ' && c != b'\t');
-            let colon = match ws {
-                Some(w) if name_len > 0 && after_name.get(w) == Some(&b':') => name_len + w,
-                _ => return Err(fail(K::HeaderLine, p)),
+        let (headers_end, content_length, headers) = SCRATCH.with(|scratch| {
+            let Ok(mut index) = scratch.try_borrow_mut() else {
+                let mut index = Vec::with_capacity(EXPECTED_HEADERS);
+                let (end, length) = scan_headers(b, headers_start, &mut index, &mut hot)?;
+                return Ok((end, length, index));
             };
-            let name_bytes = rest.get(..name_len).unwrap_or_default();
-            // The logical line ends at a CRLF not followed by SP/HT (folding, §7.3.1).
-            let mut q = colon + 1;
-            let eol = loop {
-                let nl = crate::scan::find_byte_swar(rest.get(q..).unwrap_or_default(), b'\n')
-                    .map(|i| q + i)
-                    .ok_or_else(|| fail(K::Unterminated, p + q))?;
-                // nl > colon >= 0, so nl - 1 does not wrap.
-                if nl - 1 <= colon || rest.get(nl - 1) != Some(&b'\r') {
-                    return Err(fail(K::HeaderLine, p + nl));
-                }
-                match rest.get(nl + 1) {
-                    Some(b' ' | b'\t') => q = nl + 1,
-                    Some(_) => break nl - 1,
-                    None => return Err(fail(K::Unterminated, p + nl)),
-                }
-            };
-            let value = rest.get(colon + 1..eol).unwrap_or_default();
-            let lead = value
-                .iter()
-                .position(|&c| !is_lws(c))
-                .unwrap_or(value.len());
-            let trail = value
-                .iter()
-                .rposition(|&c| !is_lws(c))
-                .map_or(lead, |i| i + 1);
-            let (vs, ve) = (p + colon + 1 + lead, p + colon + 1 + trail);
-            let (name_end, eol) = (p + name_len, p + eol);
-            let name = HeaderName::from_token(name_bytes);
-            if name == HeaderName::CONTENT_LENGTH {
-                let n = b
-                    .get(vs..ve)
-                    .and_then(|v| std::str::from_utf8(v).ok())
-                    .and_then(parse_u32)
-                    .ok_or_else(|| fail(K::ContentLength, vs))?;
-                let n = usize::try_from(n).map_err(|_| fail(K::ContentLength, vs))?;
-                if content_length.is_some_and(|prev| prev != n) {
-                    return Err(fail(K::ContentLength, vs));
-                }
-                content_length = Some(n);
+            index.clear();
+            let scanned = scan_headers(b, headers_start, &mut index, &mut hot)
+                .map(|(end, length)| (end, length, index.to_vec()));
+            if index.capacity() > SCRATCH_KEEP {
+                *index = Vec::with_capacity(EXPECTED_HEADERS);
             }
-            hot.note(name, headers.len());
-            headers.push(Header {
-                name,
-                name_range: p..name_end,
-                value_range: vs..ve,
-                line_range: p..eol + 2,
-            });
-            p = eol + 2;
-        };
+            scanned
+        })?;
         let head = match std::str::from_utf8(b.get(..headers_end).unwrap_or_default()) {
             Ok(h) => Arc::from(h),
             Err(e) => return Err(fail(K::Utf8, e.valid_up_to())),
@@ -217,14 +169,29 @@ impl Message {
     /// Parse the top Via, CSeq, From and To once (values that fail stay uncached, so their
     /// accessors report the error).
     fn fill_hot(&mut self) {
-        let via = self.parse_top_via().ok().and_then(|v| {
+        let mut vias = self.header_values_scanned(HeaderName::VIA);
+        let top = vias.next();
+        let top_via_value = top.and_then(|t| {
+            Some(TopValue {
+                value: Span::new(t.range.0, t.range.1 - t.range.0)?,
+                line: u32::try_from(vias.index).ok()?,
+                alone: t.alone_on_line,
+                next: u32::try_from(vias.pos?).ok()?,
+                lines_left: match vias.lines_left {
+                    Some(n) => Some(u8::try_from(n).ok()?),
+                    None => None,
+                },
+            })
+        });
+        let parsed = top.and_then(|t| Via::parse_with_branch(t.text).ok());
+        let via = parsed.and_then(|(v, branch)| {
             Some(ViaSpans {
                 transport: self.span(v.transport)?,
                 host: HostKind::of(&v.host),
                 host_str: self.span(v.host_str)?,
                 port: v.port,
                 params: self.span(v.params.as_str())?,
-                branch: match v.branch() {
+                branch: match branch {
                     Some(b) => Some(self.span(b)?),
                     None => None,
                 },
@@ -236,6 +203,7 @@ impl Message {
         // Just built, so not shared yet.
         if let Some(hot) = Arc::get_mut(&mut self.hot) {
             hot.via = via;
+            hot.top_via_value = top_via_value;
             hot.cseq = cseq;
             hot.from = from;
             hot.to = to;
@@ -291,6 +259,19 @@ impl Message {
     /// Also checks every Contact value (`*` or a name-addr, RFC 3261 §20.10), that From/To URIs
     /// parse, and that a SIP Request-URI carries no headers (RFC 4475 §3.1.2.11).
     pub fn validate(&self) -> Result<(), ParseError> {
+        self.check(true)
+    }
+
+    /// What a proxy relaying the message needs checked: [`Message::validate`] for a request;
+    /// for a response (RFC 3261 §16.7), the same header counts, top Via, Call-ID, CSeq, From
+    /// and To name-addrs and Max-Forwards, but not the URIs inside From and To nor the
+    /// Contact values, which a proxy passes through untouched.
+    pub fn validate_for_relay(&self) -> Result<(), ParseError> {
+        self.check(self.is_request())
+    }
+
+    /// [`Message::validate`]; `deep` adds the From/To URI and Contact checks.
+    fn check(&self, deep: bool) -> Result<(), ParseError> {
         use ParseErrorKind as K;
         // Line counts of the headers that must appear once.
         const ONCE: [HeaderName; 5] = [
@@ -332,7 +313,12 @@ impl Message {
         ] {
             // The URI is checked here, not at parse time: most hops never look inside it.
             let uri_ok = match addr {
+                Some(_) if !deep => true,
                 Some(a) => Uri::parse(self.span_text(&a.uri)).is_ok(),
+                None if !deep => {
+                    self.name_addr(name)?;
+                    true
+                }
                 None => self.name_addr(name)?.parsed_uri().is_ok(),
             };
             if !uri_ok {
@@ -358,6 +344,9 @@ impl Message {
                 Ok(_) => {}
                 Err(_) => return Err(bad_uri),
             }
+        }
+        if !deep {
+            return Ok(());
         }
         for v in self.header_values(HeaderName::CONTACT) {
             if v.text != "*" && NameAddr::parse(v.text).is_err() {
@@ -516,6 +505,33 @@ impl Message {
     ///
     /// Empty elements (`a,,b`) are skipped.
     pub fn header_values(&self, name: HeaderName) -> impl Iterator<Item = HeaderValue<'_>> + '_ {
+        // The Vias start from the top value found at parse time.
+        if let (HeaderName::VIA, Some(top)) = (name, self.hot.top_via_value) {
+            if let (Ok(start), Ok(end)) = (
+                usize::try_from(top.value.start),
+                usize::try_from(top.value.end),
+            ) {
+                return HeaderValues {
+                    msg: self,
+                    name,
+                    index: usize::try_from(top.line).unwrap_or(usize::MAX),
+                    pos: usize::try_from(top.next).ok(),
+                    seen_on_line: true,
+                    lines_left: top.lines_left.map(usize::from),
+                    first: Some(HeaderValue {
+                        text: self.text(start..end),
+                        range: (start, end),
+                        header_index: usize::try_from(top.line).unwrap_or(usize::MAX),
+                        alone_on_line: top.alone,
+                    }),
+                };
+            }
+        }
+        self.header_values_scanned(name)
+    }
+
+    /// [`Message::header_values`] without the parse-time start.
+    fn header_values_scanned(&self, name: HeaderName) -> HeaderValues<'_> {
         // Indexed headers start at their first line and stop after their last one.
         let (index, lines_left) = if crate::hot::slot(name).is_some() && !self.hot.unindexed {
             let count = self.hot.count_of(name);
@@ -533,6 +549,7 @@ impl Message {
             pos: None,
             seen_on_line: false,
             lines_left,
+            first: None,
         }
     }
 
@@ -664,6 +681,91 @@ impl Message {
     }
 }
 
+/// Index the header lines from `headers_start` to the empty line into `headers` (noting the
+/// indexed ones in `hot`); returns the offset of the empty line and the Content-Length.
+/// RFC 3261 §7.3.1.
+fn scan_headers(
+    b: &[u8],
+    headers_start: usize,
+    headers: &mut Vec<Header>,
+    hot: &mut Hot,
+) -> Result<(usize, Option<usize>), ParseError> {
+    use ParseErrorKind as K;
+    let mut content_length: Option<usize> = None;
+    let mut p = headers_start;
+    let headers_end = loop {
+        let rest = b.get(p..).unwrap_or_default();
+        match rest {
+            [b'\r', b'\n', ..] => break p,
+            [] => return Err(fail(K::Unterminated, p)),
+            [b' ' | b'\t', ..] => return Err(fail(K::HeaderLine, p)),
+            _ => {}
+        }
+        // Name: a token, then optional SP/HT, then the colon (RFC 3261 §7.3.1 HCOLON).
+        // Offsets below are relative to `p` while scanning `rest`.
+        let name_len = rest
+            .iter()
+            .position(|&c| !is_token_char(c))
+            .unwrap_or(rest.len());
+        let after_name = rest.get(name_len..).unwrap_or_default();
+        let ws = after_name.iter().position(|&c| c != b' ' && c != b'\t');
+        let colon = match ws {
+            Some(w) if name_len > 0 && after_name.get(w) == Some(&b':') => name_len + w,
+            _ => return Err(fail(K::HeaderLine, p)),
+        };
+        let name_bytes = rest.get(..name_len).unwrap_or_default();
+        // The logical line ends at a CRLF not followed by SP/HT (folding, §7.3.1).
+        let mut q = colon + 1;
+        let eol = loop {
+            let nl = crate::scan::find_byte_swar(rest.get(q..).unwrap_or_default(), b'\n')
+                .map(|i| q + i)
+                .ok_or_else(|| fail(K::Unterminated, p + q))?;
+            // nl > colon >= 0, so nl - 1 does not wrap.
+            if nl - 1 <= colon || rest.get(nl - 1) != Some(&b'\r') {
+                return Err(fail(K::HeaderLine, p + nl));
+            }
+            match rest.get(nl + 1) {
+                Some(b' ' | b'\t') => q = nl + 1,
+                Some(_) => break nl - 1,
+                None => return Err(fail(K::Unterminated, p + nl)),
+            }
+        };
+        let value = rest.get(colon + 1..eol).unwrap_or_default();
+        let lead = value
+            .iter()
+            .position(|&c| !is_lws(c))
+            .unwrap_or(value.len());
+        let trail = value
+            .iter()
+            .rposition(|&c| !is_lws(c))
+            .map_or(lead, |i| i + 1);
+        let (vs, ve) = (p + colon + 1 + lead, p + colon + 1 + trail);
+        let (name_end, eol) = (p + name_len, p + eol);
+        let name = HeaderName::from_token(name_bytes);
+        if name == HeaderName::CONTENT_LENGTH {
+            let n = b
+                .get(vs..ve)
+                .and_then(|v| std::str::from_utf8(v).ok())
+                .and_then(parse_u32)
+                .ok_or_else(|| fail(K::ContentLength, vs))?;
+            let n = usize::try_from(n).map_err(|_| fail(K::ContentLength, vs))?;
+            if content_length.is_some_and(|prev| prev != n) {
+                return Err(fail(K::ContentLength, vs));
+            }
+            content_length = Some(n);
+        }
+        hot.note(name, headers.len());
+        headers.push(Header {
+            name,
+            name_range: p..name_end,
+            value_range: vs..ve,
+            line_range: p..eol + 2,
+        });
+        p = eol + 2;
+    };
+    Ok((headers_end, content_length))
+}
+
 /// Parse the start line `b[s..e]` (CRLF excluded). RFC 3261 §7.1, §7.2, §25.1.
 fn parse_start_line(buf: &Bytes, s: usize, e: usize) -> Result<StartLine, ParseError> {
     use ParseErrorKind as K;
@@ -736,12 +838,17 @@ struct HeaderValues<'a> {
     seen_on_line: bool,
     /// Lines of `name` not yet started, when known exactly (indexed headers).
     lines_left: Option<usize>,
+    /// A value found before (the cached top Via), yielded first.
+    first: Option<HeaderValue<'a>>,
 }
 
 impl<'a> Iterator for HeaderValues<'a> {
     type Item = HeaderValue<'a>;
 
     fn next(&mut self) -> Option<HeaderValue<'a>> {
+        if let Some(first) = self.first.take() {
+            return Some(first);
+        }
         let buf: &[u8] = &self.msg.buf;
         loop {
             if self.pos.is_none() && self.lines_left == Some(0) {
@@ -968,6 +1075,59 @@ From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\n
     }
 
     #[test]
+    fn relay_checks_skip_what_a_proxy_passes_through() {
+        use ParseErrorKind as K;
+        let ok = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\n\
+From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\n\
+Contact: <sip:c@d>\r\n\r\n";
+        msg(ok).validate_for_relay().unwrap();
+        // Contact and the From/To URIs: checked by validate, not for relaying a response.
+        for bad in [
+            ok.replace("Contact: <sip:c@d>", "Contact: <sip:c@d>;;"),
+            ok.replace("From: <sip:a@b>", "From: <sip:@>"),
+            ok.replace("To: <sip:c@d>", "To: <sip:@>"),
+        ] {
+            let m = msg(&bad);
+            assert!(m.validate().is_err(), "{bad}");
+            m.validate_for_relay().unwrap();
+        }
+        // What a proxy needs still fails the same way.
+        for (bad, kind) in [
+            (
+                ok.replace("CSeq: 1 INVITE", "CSeq: x INVITE"),
+                K::Invalid(HeaderName::CSEQ),
+            ),
+            (
+                ok.replace("Call-ID: x\r\n", ""),
+                K::Missing(HeaderName::CALL_ID),
+            ),
+            (
+                ok.replace("From: <sip:a@b>", "From: <sip:a@b"),
+                K::Invalid(HeaderName::FROM),
+            ),
+            (
+                ok.replace("branch=z9hG4bKx", "branch=z9hG4bKx;;"),
+                K::Invalid(HeaderName::VIA),
+            ),
+        ] {
+            let m = msg(&bad);
+            assert_eq!(
+                m.validate_for_relay().map_err(|e| e.kind),
+                Err(kind),
+                "{bad}"
+            );
+            assert_eq!(m.validate_for_relay(), m.validate(), "{bad}");
+        }
+        // Requests: the full check.
+        let req = INVITE.replace(
+            "<sip:alice@pc33.atlanta.com>",
+            "<sip:alice@pc33.atlanta.com>;;",
+        );
+        assert_eq!(msg(&req).validate_for_relay(), msg(&req).validate());
+        assert!(msg(&req).validate_for_relay().is_err());
+    }
+
+    #[test]
     fn message_stays_small() {
         assert!(size_of::<Message>() <= 192, "{}", size_of::<Message>());
     }
@@ -1001,6 +1161,30 @@ From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\n
         assert!(msg(&texts[3]).cseq().is_err());
         assert_eq!(msg(&texts[1]).top_via_branch(), None);
         assert_eq!(msg(INVITE).cseq_is(&Method::INVITE), Some((314159, true)));
+    }
+
+    #[test]
+    fn vias_from_the_cache_equal_a_fresh_walk() {
+        let texts = [
+            INVITE.to_owned(),
+            INVITE.replace("Via: SIP/2.0/UDP pc33", "Via: , ,SIP/2.0/UDP pc33"),
+            INVITE.replace(
+                "v: SIP/2.0/UDP p2.example.com;branch=z9hG4bK2\r\n",
+                "X: y\r\nv: SIP/2.0/UDP p2.example.com;branch=z9hG4bK2,\r\n",
+            ),
+            INVITE.replace(", SIP/2.0/TCP p1", ",\r\n SIP/2.0/TCP p1"),
+            "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP a;branch=z9hG4bK1\r\nVia: SIP/2.0/UDP b\r\n\r\n"
+                .to_owned(),
+            "OPTIONS sip:a@b SIP/2.0\r\nVia:\r\nVia: SIP/2.0/UDP c\r\n\r\n".to_owned(),
+            "OPTIONS sip:a@b SIP/2.0\r\nX: y\r\n\r\n".to_owned(),
+        ];
+        for t in &texts {
+            let m = msg(t);
+            let cached: Vec<_> = m.header_values(HeaderName::VIA).collect();
+            let fresh: Vec<_> = m.header_values_scanned(HeaderName::VIA).collect();
+            assert_eq!(cached, fresh, "{t}");
+            assert_eq!(m.hot.top_via_value.is_some(), !fresh.is_empty(), "{t}");
+        }
     }
 
     #[test]

@@ -106,36 +106,60 @@ impl<'a> Params<'a> {
     /// are tokens, quoted strings or host-like text, and quotes are balanced
     /// (RFC 3261 §25.1 generic-param; RFC 4475 §3.1.2.1). One pass over the bytes.
     pub fn is_well_formed(&self) -> bool {
-        let b = self.raw.as_bytes();
+        self.scan(None).is_some()
+    }
+
+    /// [`Params::is_well_formed`] and [`Params::get`] of `want` in one pass: `None` when
+    /// malformed, otherwise what `get(want)` returns.
+    pub(crate) fn well_formed_get(&self, want: &str) -> Option<Option<Option<&'a str>>> {
+        self.scan(Some(want))
+    }
+
+    /// The pass behind [`Params::is_well_formed`], noting the first parameter named `want`
+    /// (inlined, so that without `want` nothing of the noting is left).
+    #[inline(always)]
+    fn scan(&self, want: Option<&str>) -> Option<Option<Option<&'a str>>> {
+        let raw = self.raw;
+        let b = raw.as_bytes();
+        let mut found = None;
         let mut i = skip_lws(b, 0);
         while let Some(&c) = b.get(i) {
             if c != b';' {
-                return false;
+                return None;
             }
             i = skip_lws(b, i + 1);
             let name_len = run(b, i, &TOKEN_CHAR);
             if name_len == 0 {
-                return false;
+                return None;
             }
+            let name_at = i;
             i = skip_lws(b, i + name_len);
+            let mut value = None;
             if b.get(i) == Some(&b'=') {
                 i = skip_lws(b, i + 1);
                 if b.get(i) == Some(&b'"') {
-                    match crate::scan::quoted_end(b.get(i..).unwrap_or_default()) {
-                        Some(len) => i += len,
-                        None => return false,
-                    }
+                    let len = crate::scan::quoted_end(b.get(i..).unwrap_or_default())?;
+                    // Without its quotes, as `get` returns it.
+                    value = raw.get(i + 1..i + len - 1);
+                    i += len;
                 } else {
-                    let value_len = run(b, i, &VALUE_CHAR);
-                    if value_len == 0 {
-                        return false;
+                    let len = run(b, i, &VALUE_CHAR);
+                    if len == 0 {
+                        return None;
                     }
-                    i += value_len;
+                    value = raw.get(i..i + len);
+                    i += len;
                 }
                 i = skip_lws(b, i);
             }
+            if let (None, Some(want)) = (&found, want) {
+                let name = raw.get(name_at..name_at + name_len).unwrap_or_default();
+                if name.eq_ignore_ascii_case(want) {
+                    found = Some(value);
+                }
+            }
         }
-        true
+        Some(found)
     }
 }
 
@@ -289,6 +313,9 @@ mod tests {
             for name in ["branch", "rport", "a", "x", "nope"] {
                 fast += usize::from(p.get_well_formed(name).is_some());
                 assert_eq!(p.get(name), p.get_general(name), "{t:?} {name}");
+                // The one-pass check-and-get: malformed, or what `get` says.
+                let expected = p.is_well_formed().then(|| p.get(name));
+                assert_eq!(p.well_formed_get(name), expected, "{t:?} {name}");
             }
         }
         assert!(fast > 20, "{fast}");

@@ -313,33 +313,26 @@ static HOST_CHAR: [u8; 256] = {
 /// from bytes already known to be digits and dots.
 fn parse_v4(b: &[u8]) -> Option<Ipv4Addr> {
     let mut octets = [0u8; 4];
-    let mut n = 0usize;
-    let mut val: u16 = 0;
-    let mut digits = 0usize;
-    for &c in b {
-        if c == b'.' {
-            if digits == 0 {
-                return None;
+    let mut rest = b;
+    for (k, octet) in octets.iter_mut().enumerate() {
+        let d = |c: u8| u16::from(c - b'0');
+        // 1 to 3 digits, no leading zero (a lone `0` is fine), at most 255.
+        let (value, len) = match rest {
+            [a @ b'1'..=b'9', b @ b'0'..=b'9', c @ b'0'..=b'9', ..] => {
+                (d(*a) * 100 + d(*b) * 10 + d(*c), 3)
             }
-            *octets.get_mut(n)? = u8::try_from(val).ok()?;
-            n += 1;
-            val = 0;
-            digits = 0;
-        } else {
-            if digits > 0 && val == 0 {
-                return None;
-            }
-            val = val * 10 + u16::from(c - b'0');
-            digits += 1;
-            if val > 255 {
-                return None;
-            }
-        }
+            [a @ b'1'..=b'9', b @ b'0'..=b'9', ..] => (d(*a) * 10 + d(*b), 2),
+            [a @ b'0'..=b'9', ..] => (d(*a), 1),
+            _ => return None,
+        };
+        *octet = u8::try_from(value).ok()?;
+        rest = rest.get(len..)?;
+        rest = match (k, rest) {
+            (3, []) => rest,
+            (0..=2, [b'.', tail @ ..]) => tail,
+            _ => return None,
+        };
     }
-    if digits == 0 || n != 3 {
-        return None;
-    }
-    *octets.get_mut(3)? = u8::try_from(val).ok()?;
     Some(Ipv4Addr::from(octets))
 }
 
@@ -898,6 +891,20 @@ mod tests {
             "99999.1.1.1",
         ] {
             assert_eq!(parse_v4(t.as_bytes()), t.parse::<Ipv4Addr>().ok(), "{t:?}");
+        }
+        // Every string of up to seven digits and dots from a small alphabet.
+        let alphabet = b"0259.";
+        let mut t = Vec::new();
+        for len in 0..=7u32 {
+            for mut n in 0..alphabet.len().pow(len) {
+                t.clear();
+                for _ in 0..len {
+                    t.push(alphabet[n % alphabet.len()]);
+                    n /= alphabet.len();
+                }
+                let std = std::str::from_utf8(&t).unwrap().parse::<Ipv4Addr>().ok();
+                assert_eq!(parse_v4(&t), std, "{:?}", std::str::from_utf8(&t));
+            }
         }
     }
 

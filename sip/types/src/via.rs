@@ -46,6 +46,12 @@ impl<'a> Via<'a> {
     /// LWS is allowed around the `/` of sent-protocol, before `;` and around `=`
     /// (RFC 4475 §3.1.1.1); every parameter must have a name (RFC 4475 §3.1.2.1).
     pub fn parse(value: &'a str) -> Result<Self, ParseError> {
+        Self::parse_with_branch(value).map(|(via, _)| via)
+    }
+
+    /// [`Via::parse`] and [`Via::branch`] together: the branch is picked up in the pass that
+    /// checks the parameters.
+    pub(crate) fn parse_with_branch(value: &'a str) -> Result<(Self, Option<&'a str>), ParseError> {
         if let Some(v) = Self::parse_plain(value) {
             return v;
         }
@@ -69,22 +75,23 @@ impl<'a> Via<'a> {
         }
         let (host, host_str, port) = parse_hostport(sent_by).ok_or_else(err)?;
         let params = Params::new(params);
-        if !params.is_well_formed() {
-            return Err(err());
-        }
-        Ok(Self {
-            transport,
-            host,
-            host_str,
-            port,
-            params,
-        })
+        let branch = params.well_formed_get("branch").ok_or_else(err)?;
+        Ok((
+            Self {
+                transport,
+                host,
+                host_str,
+                port,
+                params,
+            },
+            branch.flatten(),
+        ))
     }
 
     /// The common shape `SIP/2.0/TRANSPORT SP sent-by[;params]` with no other LWS, in one
     /// pass; `None` (undecided) for anything else, which the general path then parses. Gives
     /// exactly what the general path would for the inputs it accepts.
-    fn parse_plain(value: &'a str) -> Option<Result<Self, ParseError>> {
+    fn parse_plain(value: &'a str) -> Option<Result<(Self, Option<&'a str>), ParseError>> {
         let b = value.as_bytes();
         let after = b.strip_prefix(b"SIP/2.0/")?;
         if b.last().is_none_or(|&c| is_lws(c)) {
@@ -120,16 +127,19 @@ impl<'a> Via<'a> {
             return Some(Err(err()));
         };
         let params = Params::new(params);
-        if !params.is_well_formed() {
+        let Some(branch) = params.well_formed_get("branch") else {
             return Some(Err(err()));
-        }
-        Some(Ok(Self {
-            transport,
-            host,
-            host_str,
-            port,
-            params,
-        }))
+        };
+        Some(Ok((
+            Self {
+                transport,
+                host,
+                host_str,
+                port,
+                params,
+            },
+            branch.flatten(),
+        )))
     }
 
     /// The branch parameter.
@@ -173,6 +183,27 @@ mod tests {
         assert_eq!(v.port, Some(5090));
         assert_eq!(v.rport(), Some(Some(5091)));
         assert_eq!(v.received(), Some("192.0.2.9"));
+    }
+
+    #[test]
+    fn branch_found_in_the_checking_pass() {
+        for t in [
+            "SIP/2.0/UDP h;branch=z9hG4bK1;rport",
+            "SIP/2.0/UDP h;rport;BRANCH=z9hG4bK2;branch=z9hG4bK3",
+            "SIP/2.0/UDP h;branch",
+            "SIP/2.0/UDP h;branch=\"q\"",
+            "SIP/2.0/UDP h",
+            "SIP  / 2.0  / TCP  h ;\r\n  branch  =   z9hG4bK9",
+            "SIP/2.0/UDP h;;branch=x",
+            "SIP/2.0/UDP h;branch=",
+        ] {
+            let both = Via::parse_with_branch(t);
+            let one = Via::parse(t);
+            assert_eq!(both.map(|(v, _)| v), one, "{t:?}");
+            if let (Ok((_, branch)), Ok(v)) = (both, one) {
+                assert_eq!(branch, v.branch(), "{t:?}");
+            }
+        }
     }
 
     #[test]

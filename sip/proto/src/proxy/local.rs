@@ -3,6 +3,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use bytes::{BufMut, Bytes, BytesMut};
 use sip_types::{Host, SipUri};
 
 use crate::flow::Transport;
@@ -23,6 +24,8 @@ struct Printed {
     via_prefix: String,
     /// `<sip:127.0.0.1:5060;lr>`
     record_route: String,
+    /// `Record-Route: <sip:127.0.0.1:5060;lr>\r\n`, the whole line an edit inserts.
+    record_route_line: Bytes,
 }
 
 /// Every address and name this node answers to.
@@ -45,13 +48,17 @@ impl LocalAddrs {
             .collect();
         let printed = listeners
             .iter()
-            .map(|l| Printed {
-                via_prefix: format!(
-                    "SIP/2.0/{} {};branch=",
-                    l.transport.via_token(),
-                    HostPort(l.addr)
-                ),
-                record_route: Self::record_route_value(l),
+            .map(|l| {
+                let record_route = Self::record_route_value(l);
+                Printed {
+                    via_prefix: format!(
+                        "SIP/2.0/{} {};branch=",
+                        l.transport.via_token(),
+                        HostPort(l.addr)
+                    ),
+                    record_route_line: Bytes::from(format!("Record-Route: {record_route}\r\n")),
+                    record_route,
+                }
             })
             .collect();
         Self {
@@ -129,6 +136,46 @@ impl LocalAddrs {
                 v
             }
             None => Self::via_value(local, branch),
+        }
+    }
+
+    fn printed_for(&self, local: &LocalAddr) -> Option<&Printed> {
+        self.listeners
+            .iter()
+            .position(|l| l == local)
+            .and_then(|i| self.printed.get(i))
+    }
+
+    /// Write the header line `Via: <our Via for local>;branch=` into `out`, then the branch
+    /// `write_branch` writes, then CRLF; returns the branch's range in `out` (RFC 3261 §16.6
+    /// step 8). One buffer, no intermediate strings.
+    pub(super) fn write_via_line(
+        &self,
+        local: &LocalAddr,
+        out: &mut BytesMut,
+        write_branch: impl FnOnce(&mut BytesMut),
+    ) -> std::ops::Range<usize> {
+        out.put_slice(b"Via: ");
+        match self.printed_for(local) {
+            Some(p) => out.put_slice(p.via_prefix.as_bytes()),
+            None => out.put_slice(Self::via_value(local, "").as_bytes()),
+        }
+        let start = out.len();
+        write_branch(out);
+        let end = out.len();
+        out.put_slice(b"\r\n");
+        start..end
+    }
+
+    /// The whole `Record-Route: value\r\n` line for `local` (shared bytes, printed at start
+    /// when `local` is one of ours).
+    pub(super) fn record_route_line(&self, local: &LocalAddr) -> Bytes {
+        match self.printed_for(local) {
+            Some(p) => p.record_route_line.clone(),
+            None => Bytes::from(format!(
+                "Record-Route: {}\r\n",
+                Self::record_route_value(local)
+            )),
         }
     }
 

@@ -171,7 +171,7 @@ impl Proxy {
                 return;
             }
         };
-        if let Err(e) = msg.validate() {
+        if let Err(e) = msg.validate_for_relay() {
             if msg.is_request() {
                 if msg.method() != Some(&sip_types::Method::ACK) {
                     self.stats.bad_requests += 1;

@@ -110,7 +110,7 @@ fn plan_inner(
                 .iter()
                 .find(|h| h.name == HeaderName::MAX_FORWARDS)
             {
-                edits.replace(h.value_range.clone(), (n - 1).min(255).to_string());
+                edits.replace(h.value_range.clone(), max_forwards_text(n - 1));
             }
         }
         None => {
@@ -120,7 +120,9 @@ fn plan_inner(
 
     // §16.3 step 4: loop detection through the hash carried in our own branches.
     let hash = loop_hash(request);
+    let mut top_via = None;
     for value in request.header_values(HeaderName::VIA) {
+        top_via.get_or_insert(value);
         if !ctx.locals.mentioned_in(value.text) {
             continue;
         }
@@ -147,7 +149,8 @@ fn plan_inner(
     }
 
     // §18.2.1 received and RFC 3581 rport on the top Via.
-    if let Some(top) = request.header_values(HeaderName::VIA).next() {
+    // The top value, kept from the loop check above.
+    if let Some(top) = top_via {
         if let Some(value) = received_rport(request, &top, flow) {
             edits.replace(top.range.0..top.range.1, value);
         }
@@ -322,12 +325,77 @@ fn received_rport(request: &Message, top: &HeaderValue<'_>, flow: &Flow) -> Opti
         }
     }
     out.push_str(";received=");
-    out.push_str(&source_ip.to_string());
+    match source_ip {
+        std::net::IpAddr::V4(a) => {
+            for (i, octet) in a.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                push_decimal(&mut out, u32::from(octet));
+            }
+        }
+        std::net::IpAddr::V6(a) => {
+            use std::fmt::Write;
+            let _ = write!(out, "{a}");
+        }
+    }
     if wants_rport {
         out.push_str(";rport=");
-        out.push_str(&flow.remote.port().to_string());
+        push_decimal(&mut out, u32::from(flow.remote.port()));
     }
     Some(out)
+}
+
+/// `n` in decimal, without the formatting machinery.
+fn push_decimal(out: &mut String, n: u32) {
+    let mut digits = [0u8; 10];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        if let Some(d) = digits.get_mut(i) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    for &d in digits.get(i..).unwrap_or_default() {
+        out.push(char::from(d));
+    }
+}
+
+/// The decremented Max-Forwards value (§16.6 step 3), capped at 255: static text, no
+/// allocation.
+fn max_forwards_text(n: u32) -> bytes::Bytes {
+    /// `0` to `255`, each left-aligned in three bytes.
+    static TEXT: [[u8; 3]; 256] = {
+        let mut t = [[0u8; 3]; 256];
+        let mut i = 0;
+        while i < 256 {
+            let v = i as u8;
+            t[i] = if v >= 100 {
+                [b'0' + v / 100, b'0' + v / 10 % 10, b'0' + v % 10]
+            } else if v >= 10 {
+                [b'0' + v / 10, b'0' + v % 10, 0]
+            } else {
+                [b'0' + v, 0, 0]
+            };
+            i += 1;
+        }
+        t
+    };
+    let v = n.min(255) as u8;
+    let len = if v >= 100 {
+        3
+    } else if v >= 10 {
+        2
+    } else {
+        1
+    };
+    let text: &'static [u8; 3] = &TEXT[usize::from(v)];
+    bytes::Bytes::from_static(text.get(..len).unwrap_or_default())
 }
 
 /// Where a response goes next (RFC 3261 §18.2.2, RFC 3581 §4): the sent-by of `via`, or its
@@ -357,4 +425,83 @@ pub fn response_destination(via: &Via<'_>) -> Option<Target> {
         transport,
         addr: std::net::SocketAddr::new(ip, port),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The request with its top Via as `received_rport` leaves it.
+    fn top_via_after(via: &str, from: &str) -> String {
+        let text = format!(
+            "OPTIONS sip:a@b SIP/2.0\r\nVia: {via}\r\nFrom: <sip:c@d>;tag=1\r\nTo: <sip:a@b>\r\n\
+             Call-ID: x\r\nCSeq: 1 OPTIONS\r\n\r\n"
+        );
+        let request = Message::parse(bytes::Bytes::from(text)).unwrap();
+        let top = request.header_values(HeaderName::VIA).next().unwrap();
+        let flow = Flow {
+            transport: crate::flow::Transport::Udp,
+            remote: from.parse().unwrap(),
+            local: "127.0.0.1:5060".parse().unwrap(),
+            connection: None,
+        };
+        let mut edits = Edits::new();
+        if let Some(value) = received_rport(&request, &top, &flow) {
+            edits.replace(top.range.0..top.range.1, value);
+        }
+        let out = Message::parse(edits.apply(&request)).unwrap();
+        out.header(HeaderName::VIA).unwrap().to_owned()
+    }
+
+    #[test]
+    fn received_and_rport_on_the_top_via() {
+        let from = "192.0.2.9:5070";
+        for (via, expected) in [
+            (
+                "SIP/2.0/UDP h:5070;branch=z9hG4bK1",
+                "SIP/2.0/UDP h:5070;branch=z9hG4bK1;received=192.0.2.9",
+            ),
+            ("SIP/2.0/UDP h", "SIP/2.0/UDP h;received=192.0.2.9"),
+            // rport asked for, an old received, LWS, quotes.
+            (
+                "SIP/2.0/UDP h;rport;branch=z9hG4bK1",
+                "SIP/2.0/UDP h;branch=z9hG4bK1;received=192.0.2.9;rport=5070",
+            ),
+            (
+                "SIP/2.0/UDP h;received=10.0.0.1;branch=z9hG4bK1",
+                "SIP/2.0/UDP h;branch=z9hG4bK1;received=192.0.2.9",
+            ),
+            (
+                "SIP/2.0/UDP h ;branch = z9hG4bK1",
+                "SIP/2.0/UDP h;branch=z9hG4bK1;received=192.0.2.9",
+            ),
+            (
+                "SIP/2.0/UDP h;x=\"q\";branch=z9hG4bK1",
+                "SIP/2.0/UDP h;x=q;branch=z9hG4bK1;received=192.0.2.9",
+            ),
+            // Sent-by is the source and no rport: unchanged.
+            (
+                "SIP/2.0/UDP 192.0.2.9:5070;branch=z9hG4bK1",
+                "SIP/2.0/UDP 192.0.2.9:5070;branch=z9hG4bK1",
+            ),
+        ] {
+            assert_eq!(top_via_after(via, from), expected, "{via}");
+        }
+        assert_eq!(
+            top_via_after("SIP/2.0/UDP h;branch=z9hG4bK1", "[2001:db8::1]:5060"),
+            "SIP/2.0/UDP h;branch=z9hG4bK1;received=2001:db8::1"
+        );
+    }
+
+    #[test]
+    fn printed_numbers_match_display() {
+        for n in [0u32, 1, 9, 10, 69, 99, 100, 254, 255, 256, 70_000] {
+            assert_eq!(&max_forwards_text(n)[..], n.min(255).to_string().as_bytes());
+        }
+        for n in [0u32, 7, 10, 5060, 65535, u32::MAX] {
+            let mut s = String::new();
+            push_decimal(&mut s, n);
+            assert_eq!(s, n.to_string());
+        }
+    }
 }

@@ -3,7 +3,7 @@
 use std::hash::{Hash, Hasher};
 use std::time::Instant;
 
-use bytes::Bytes;
+use bytes::BytesMut;
 
 use sip_types::{HeaderName, Message, Method, RequestBuilder, ResponseBuilder, StatusCode};
 
@@ -126,7 +126,15 @@ impl Proxy {
                 ctx.offer(StatusCode::SERVICE_UNAVAILABLE, Candidate::Synthetic);
                 continue;
             };
-            let branch = branches.stateful(ctx.plan.loop_hash);
+            // The Via line is printed once, straight into its own buffer; the branch is a
+            // slice of it (the client transaction's key).
+            let mut via_line = BytesMut::with_capacity(96);
+            let loop_hash = ctx.plan.loop_hash;
+            let branch_range = config.locals.write_via_line(&local, &mut via_line, |out| {
+                branches.write_stateful(loop_hash, out)
+            });
+            let via_line = via_line.freeze();
+            let branch = via_line.slice(branch_range);
             // A forked branch has edits of its own; otherwise the last target takes the shared
             // edits and earlier ones work on a copy.
             let own = ctx
@@ -140,11 +148,7 @@ impl Proxy {
                 }
                 None => ctx.plan.edits.clone(),
             };
-            edits.prepend_header(
-                &ctx.request,
-                HeaderName::VIA,
-                &config.locals.via_for(&local, &branch),
-            );
+            edits.insert(ctx.request.headers_start(), via_line);
             if ctx.plan.record_route {
                 add_record_route(&config.locals, &mut edits, &ctx.request, &ctx.flow, &local);
             }
@@ -156,13 +160,7 @@ impl Proxy {
                 connection: None,
             };
             let method = ctx.request.method().cloned().unwrap_or(Method::OPTIONS);
-            let sent = transactions.send_request_bytes(
-                now,
-                outgoing.clone(),
-                flow,
-                Bytes::from(branch),
-                method,
-            );
+            let sent = transactions.send_request_bytes(now, outgoing.clone(), flow, branch, method);
             if let Some(client) = sent {
                 client_branches.insert(client, id);
                 ctx.branches.push(Branch {
@@ -521,13 +519,14 @@ impl Proxy {
         reason: Option<&str>,
         extra: Option<(&str, &str)>,
     ) {
-        let tag = local_tag(self.config.seed, request);
+        // A 100 carries no To tag (RFC 3261 §8.2.6.2): no tag to compute.
+        let tag = (status != StatusCode::TRYING).then(|| local_tag(self.config.seed, request));
         let mut builder = ResponseBuilder::new(request, status);
         if let Some(reason) = reason {
             builder = builder.reason(reason);
         }
-        if status != StatusCode::TRYING {
-            builder = builder.to_tag(&tag);
+        if let Some(tag) = &tag {
+            builder = builder.to_tag(tag);
         }
         if let Some((name, value)) = extra {
             builder = builder.header(name, value);
@@ -546,21 +545,13 @@ pub(super) fn add_record_route(
     incoming: &Flow,
     outgoing: &LocalAddr,
 ) {
-    edits.prepend_header(
-        request,
-        HeaderName::RECORD_ROUTE,
-        &locals.record_route_for(outgoing),
-    );
+    edits.insert(request.headers_start(), locals.record_route_line(outgoing));
     let inbound = LocalAddr {
         transport: incoming.transport,
         addr: incoming.local,
     };
     if inbound != *outgoing {
-        edits.prepend_header(
-            request,
-            HeaderName::RECORD_ROUTE,
-            &locals.record_route_for(&inbound),
-        );
+        edits.insert(request.headers_start(), locals.record_route_line(&inbound));
     }
 }
 
@@ -571,5 +562,7 @@ pub(super) fn local_tag(seed: u64, request: &Message) -> String {
     request.call_id().ok().hash(&mut h);
     request.cseq().ok().map(|c| c.seq).hash(&mut h);
     request.from().ok().and_then(|f| f.tag()).hash(&mut h);
-    format!("{:x}", h.finish())
+    let mut tag = Vec::with_capacity(16);
+    super::branch::put_hex(&mut tag, h.finish(), 1);
+    String::from_utf8(tag).unwrap_or_default()
 }

@@ -1,6 +1,7 @@
 //! Stateless forwarding (RFC 3261 §16.11): each request and response is forwarded on its own;
 //! branches are derived from the request so retransmissions, ACK and CANCEL follow it.
 
+use bytes::BytesMut;
 use sip_types::{HeaderName, Message, Method, ResponseBuilder, Via};
 
 use super::request::{plan, response_destination};
@@ -43,13 +44,15 @@ impl Proxy {
             self.stats.rejected += 1;
             return;
         };
-        let branch = self.branches.stateless(&request);
+        let mut via_line = BytesMut::with_capacity(96);
+        let branches = &self.branches;
+        self.config
+            .locals
+            .write_via_line(&local, &mut via_line, |out| {
+                branches.write_stateless(&request, out)
+            });
         let mut edits = plan.edits;
-        edits.prepend_header(
-            &request,
-            HeaderName::VIA,
-            &self.config.locals.via_for(&local, &branch),
-        );
+        edits.insert(request.headers_start(), via_line.freeze());
         if plan.record_route {
             add_record_route(&self.config.locals, &mut edits, &request, &flow, &local);
         }

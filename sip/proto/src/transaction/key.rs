@@ -2,7 +2,7 @@
 //! zero-copy `Bytes` slices of the message, so a lookup allocates nothing (one small box for
 //! RFC 2543 requests).
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use sip_types::{HeaderName, Message, Method};
 
 /// The key of a server transaction (RFC 3261 §17.2.3).
@@ -74,12 +74,20 @@ impl ServerKey {
                 host,
                 port,
                 method,
-            } => Self::Branch {
-                branch: own(branch),
-                host: own(host),
-                port: *port,
-                method: method.clone(),
-            },
+            } => {
+                // One copy holding both, split into two shared handles: the stored key and the
+                // transaction's clone of it then cost no allocation.
+                let mut both = BytesMut::with_capacity(branch.len() + host.len());
+                both.extend_from_slice(branch);
+                both.extend_from_slice(host);
+                let host = both.split_off(branch.len()).freeze();
+                Self::Branch {
+                    branch: both.freeze(),
+                    host,
+                    port: *port,
+                    method: method.clone(),
+                }
+            }
             Self::Legacy(k) => Self::Legacy(Box::new(LegacyKey {
                 request_uri: own(&k.request_uri),
                 from_tag: own(&k.from_tag),
