@@ -104,9 +104,21 @@ impl LabConfig {
         write_configs(options, &dir)?;
         let path = |role: &str| dir.join(format!("{role}.toml"));
         let config = Self {
-            hss: load(ims_hss::node::DEFAULTS, &path("hss"), ims_hss::node::ENV_PREFIX)?,
-            ocs: load(ims_ocs::node::DEFAULTS, &path("ocs"), ims_ocs::node::ENV_PREFIX)?,
-            cdf: load(ims_cdf::node::DEFAULTS, &path("cdf"), ims_cdf::node::ENV_PREFIX)?,
+            hss: load(
+                ims_hss::node::DEFAULTS,
+                &path("hss"),
+                ims_hss::node::ENV_PREFIX,
+            )?,
+            ocs: load(
+                ims_ocs::node::DEFAULTS,
+                &path("ocs"),
+                ims_ocs::node::ENV_PREFIX,
+            )?,
+            cdf: load(
+                ims_cdf::node::DEFAULTS,
+                &path("cdf"),
+                ims_cdf::node::ENV_PREFIX,
+            )?,
             scscf: load(ims_scscf::DEFAULTS, &path("scscf"), ims_scscf::ENV_PREFIX)?,
             icscf: load(ims_icscf::DEFAULTS, &path("icscf"), ims_icscf::ENV_PREFIX)?,
             pcscf: load(ims_pcscf::DEFAULTS, &path("pcscf"), ims_pcscf::ENV_PREFIX)?,
@@ -117,12 +129,24 @@ impl LabConfig {
 
     /// Every role's own checks.
     pub fn check(&self) -> anyhow::Result<()> {
-        self.hss.prepare().map_err(|e| anyhow::anyhow!("hss: {e}"))?;
-        self.ocs.prepare().map_err(|e| anyhow::anyhow!("ocs: {e}"))?;
-        self.cdf.prepare().map_err(|e| anyhow::anyhow!("cdf: {e}"))?;
-        self.scscf.check().map_err(|e| anyhow::anyhow!("scscf: {e}"))?;
-        self.icscf.check().map_err(|e| anyhow::anyhow!("icscf: {e}"))?;
-        self.pcscf.check().map_err(|e| anyhow::anyhow!("pcscf: {e}"))?;
+        self.hss
+            .prepare()
+            .map_err(|e| anyhow::anyhow!("hss: {e}"))?;
+        self.ocs
+            .prepare()
+            .map_err(|e| anyhow::anyhow!("ocs: {e}"))?;
+        self.cdf
+            .prepare()
+            .map_err(|e| anyhow::anyhow!("cdf: {e}"))?;
+        self.scscf
+            .check()
+            .map_err(|e| anyhow::anyhow!("scscf: {e}"))?;
+        self.icscf
+            .check()
+            .map_err(|e| anyhow::anyhow!("icscf: {e}"))?;
+        self.pcscf
+            .check()
+            .map_err(|e| anyhow::anyhow!("pcscf: {e}"))?;
         Ok(())
     }
 }

@@ -11,7 +11,11 @@ use ims_lab::{Lab, LabConfig, LabOptions};
 
 /// Command line.
 #[derive(Debug, Parser)]
-#[command(name = "ims-lab", version, about = "The whole IMS core in one process on loopback")]
+#[command(
+    name = "ims-lab",
+    version,
+    about = "The whole IMS core in one process on loopback"
+)]
 struct Args {
     /// Where the SQLite databases and the rendered role configs go.
     #[arg(long, default_value = "./ims-lab-data")]

@@ -12,11 +12,22 @@ fn check_config_renders_every_role() {
         .arg(&dir)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for role in ["hss", "ocs", "cdf", "scscf", "icscf", "pcscf"] {
-        let text = std::fs::read_to_string(dir.join("config").join(format!("{role}.toml"))).unwrap();
-        assert!(!text.contains("127.0.0.1"), "{role}: loopback address not substituted");
-        assert!(!text.contains("./ims-lab-data"), "{role}: data dir not substituted");
+        let text =
+            std::fs::read_to_string(dir.join("config").join(format!("{role}.toml"))).unwrap();
+        assert!(
+            !text.contains("127.0.0.1"),
+            "{role}: loopback address not substituted"
+        );
+        assert!(
+            !text.contains("./ims-lab-data"),
+            "{role}: data dir not substituted"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
