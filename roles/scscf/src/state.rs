@@ -105,6 +105,13 @@ impl std::fmt::Debug for Shared {
     }
 }
 
+/// Now, Unix seconds: the clock of binding expiry, challenges and charging records.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 /// Open the registration store named by `url`.
 pub async fn open_registrations(url: &str) -> anyhow::Result<Arc<dyn RegistrationStore>> {
     if url == "memory" {

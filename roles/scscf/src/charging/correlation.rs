@@ -2,8 +2,6 @@
 //! IOIs of the P-Charging-Vector, Role-of-Node, SIP-Method, Calling-Party-Address
 //! (P-Asserted-Identity), Called-Party-Address (Request-URI), User-Session-Id (Call-ID).
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use diameter_codec::generated::charging::RoleOfNode;
 use ims_charging::ImsInformation;
 use ims_core::charging::ChargingVectorValue;
@@ -28,13 +26,7 @@ impl ChargingRole {
     }
 }
 
-/// Now, Unix seconds.
-pub(crate) fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
+pub(crate) use crate::state::unix_now;
 
 /// The served user charged for `request` in `role`: the first P-Asserted-Identity (else the
 /// From URI) when originating, the Request-URI when terminating (TS 24.229 §5.4.3.2,

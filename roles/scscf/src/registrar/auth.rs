@@ -133,11 +133,7 @@ pub(crate) fn mar_scheme<'a>(ue_algorithm: Option<&str>, default: &'a str) -> &'
         .unwrap_or(default)
 }
 
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
+use crate::state::unix_now;
 
 impl AuthState {
     fn lock(&self) -> MutexGuard<'_, Inner> {

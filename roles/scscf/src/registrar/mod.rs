@@ -28,12 +28,7 @@ pub use auth::AuthState;
 
 use crate::state::{normalise, Shared};
 
-/// Now, unix seconds.
-pub(crate) fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
+pub(crate) use crate::state::unix_now;
 
 /// Handle a REGISTER addressed to us (its Request-URI is a home domain).
 ///

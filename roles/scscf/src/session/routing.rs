@@ -166,12 +166,7 @@ pub(crate) fn route_users(request: &Message) -> Vec<Option<String>> {
         .collect()
 }
 
-/// Seconds since the epoch.
-pub(crate) fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
+pub(crate) use crate::state::unix_now;
 
 #[cfg(test)]
 mod tests {
