@@ -5,6 +5,8 @@
 //! [`init_tracing`] and runs until [`shutdown_signal`] resolves.
 #![warn(missing_docs)]
 
+#[cfg(feature = "admin")]
+pub mod admin;
 mod cli;
 mod config;
 #[cfg(feature = "diameter")]
