@@ -7,8 +7,11 @@
 //!   [`Hss::handle_rta`] / [`Hss::handle_ppa`] apply their answers.
 //! - [`HssConfig`] is the configuration (`config/hss.toml` is an example).
 //! - [`seed_demo`] provisions the lab's demo subscribers.
+//! - [`admin`] holds the admin API's methods (provisioning, RTR/PPR on request), served when
+//!   the file has an `[admin]` section.
 #![warn(missing_docs)]
 
+pub mod admin;
 mod answer;
 mod capabilities;
 pub mod config;

@@ -1,5 +1,6 @@
 //! The HSS as a running node: the configuration file's schema, and [`HssNode::start`], which
-//! opens the subscriber store, seeds the demo users when asked and serves Cx on Diameter.
+//! opens the subscriber store, seeds the demo users when asked, serves Cx on Diameter and, with
+//! an `[admin]` section, the admin API (docs/admin-api.md).
 //! `ims-hss` and `ims-lab` both start it this way.
 
 use std::net::SocketAddr;
@@ -39,6 +40,9 @@ pub struct HssFile {
     pub store: StoreSection,
     /// Logging.
     pub log: LogSection,
+    /// The admin API (JSON-RPC over HTTP); absent: not served.
+    #[serde(default)]
+    pub admin: Option<role_kit::admin::AdminSection>,
 }
 
 /// `[store]`.
@@ -71,6 +75,9 @@ impl HssFile {
             key: "hss".into(),
             message: e.to_string(),
         })?;
+        if let Some(admin) = &self.admin {
+            admin.resolve()?;
+        }
         Ok(net)
     }
 }
@@ -80,12 +87,14 @@ impl HssFile {
 pub struct HssNode {
     node: DiameterNode,
     hss: Hss,
+    admin: Option<role_kit::admin::AdminServer>,
 }
 
 impl HssNode {
-    /// Open the store and serve Cx.
+    /// Open the store, serve Cx, and the admin API when configured.
     pub async fn start(file: HssFile) -> anyhow::Result<Self> {
         let net = file.prepare()?;
+        let admin_config = file.admin.as_ref().map(|a| a.resolve()).transpose()?;
         role_kit::ensure_sqlite_dir(&file.store.url)?;
         let pool = SqlPool::open(&SqlOptions::new(file.store.url.clone())).await?;
         let store: Arc<dyn SubscriberStore> = Arc::new(SqlSubscriberStore::new(pool));
@@ -99,7 +108,27 @@ impl HssNode {
             async move { hss.handle(&request).await }
         });
         let node = DiameterNode::start(net, handlers).await?;
-        Ok(Self { node, hss })
+        let admin = match admin_config {
+            Some(config) => {
+                let methods = crate::admin::methods(hss.clone(), node.handle());
+                match role_kit::admin::AdminServer::start(config, methods).await {
+                    Ok(server) => Some(server),
+                    Err(e) => {
+                        node.shutdown().await;
+                        return Err(anyhow::anyhow!("admin listener: {e}"));
+                    }
+                }
+            }
+            None => None,
+        };
+        Ok(Self { node, hss, admin })
+    }
+
+    /// Where the admin API listens, when configured.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin
+            .as_ref()
+            .map(role_kit::admin::AdminServer::local_addr)
     }
 
     /// The Diameter listeners.
@@ -117,8 +146,11 @@ impl HssNode {
         self.node.handle()
     }
 
-    /// Close the listeners and peer connections.
+    /// Close the admin API, then the Diameter listeners and peer connections.
     pub async fn stop(self) {
+        if let Some(admin) = self.admin {
+            admin.stop().await;
+        }
         self.node.shutdown().await;
     }
 }

@@ -38,6 +38,8 @@ fn start_hss(port: u16, dir: &std::path::Path) -> Hss {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../config/hss.toml"))
         .unwrap()
         .replace("127.0.0.1:3868", &format!("127.0.0.1:{port}"))
+        // The admin API on a free port too (9100 may be another HSS's).
+        .replace("127.0.0.1:9100", &format!("127.0.0.1:{}", free_port()))
         .replace(
             "sqlite:./ims-lab-data/hss.db",
             &format!("sqlite:{}/hss.db", dir.display()),
