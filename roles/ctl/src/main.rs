@@ -4,6 +4,8 @@
 //! - `imsctl hss add|list|show|delete|import`: subscribers in the HSS database.
 //! - `imsctl ocs account|topup|show|reservations|journal`: the OCS ledger.
 //! - `imsctl cdf export`: CDRs of the CDF database as CSV or JSON lines.
+//! - `imsctl rpc METHOD [PARAMS]`: any method of a running role's admin API (JSON-RPC), and
+//!   `imsctl hss deregister|set-profile` through the HSS's.
 //!
 //! The provisioning commands work on the role's database directly (`--db URL`, else
 //! `--config FILE`, else `IMSCTL_DB`, else the lab default), through the role's own library, so they can run
@@ -14,6 +16,7 @@ mod cdf;
 mod db;
 mod hss;
 mod ocs;
+mod rpc;
 mod text;
 
 use std::net::SocketAddr;
@@ -63,6 +66,16 @@ enum Top {
         json: bool,
         #[command(subcommand)]
         cmd: ocs::OcsCmd,
+    },
+    /// Call a method of a running role's admin API (JSON-RPC 2.0 over HTTP) and print the
+    /// result, e.g. `imsctl rpc hss.show '{"impi":"alice@ims.test"}' --admin http://127.0.0.1:9100`.
+    Rpc {
+        /// The method, e.g. system.methods, hss.deregister.
+        method: String,
+        /// Its params: a JSON object or array.
+        params: Option<String>,
+        #[command(flatten)]
+        admin: rpc::AdminArgs,
     },
     /// CDF records (TS 32.260 CDRs): export as CSV or JSON lines.
     Cdf {
@@ -138,6 +151,11 @@ fn main() -> ExitCode {
             Top::Hss { db, json, cmd } => hss::run(cmd, &db, json).await,
             Top::Ocs { db, json, cmd } => ocs::run(cmd, &db, json).await,
             Top::Cdf { db, cmd } => cdf::run(cmd, &db).await,
+            Top::Rpc {
+                method,
+                params,
+                admin,
+            } => rpc::run(&method, params.as_deref(), &admin).await,
         }
     });
     match r {

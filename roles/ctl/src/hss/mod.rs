@@ -2,8 +2,10 @@
 //! §3) through `ims_store::SqlSubscriberStore`, while the HSS runs (SQLite WAL or PostgreSQL).
 //!
 //! `add` and `import` both go through `ims_store::import_toml`, so a subscriber given on the
-//! command line, in TOML or in CSV is checked the same way.
+//! command line, in TOML or in CSV is checked the same way. `deregister` and `set-profile` need
+//! the running HSS (RTR/PPR to the S-CSCF) and go through its admin API instead.
 
+mod admin;
 mod csv;
 
 use std::path::{Path, PathBuf};
@@ -54,6 +56,40 @@ pub(crate) enum HssCmd {
         /// File format (default: from the extension, .csv or else TOML).
         #[arg(long, value_enum)]
         format: Option<ImportFormat>,
+    },
+    /// De-register a user: the running HSS sends RTR to its S-CSCF (TS 29.228 §6.1.3).
+    /// Needs --admin URL (or IMSCTL_ADMIN).
+    Deregister {
+        /// An IMPI (alice@ims.test: all its registered IMPUs) or an IMPU (sip:alice@ims.test).
+        id: String,
+        /// Deregistration-Reason (TS 29.229 §6.3.17): PERMANENT_TERMINATION,
+        /// NEW_SERVER_ASSIGNED, SERVER_CHANGE or REMOVE_S-CSCF.
+        #[arg(long, default_value = "PERMANENT_TERMINATION")]
+        reason: String,
+        /// Reason-Info text for the user.
+        #[arg(long, value_name = "TEXT")]
+        reason_info: Option<String>,
+        #[command(flatten)]
+        admin: crate::rpc::AdminArgs,
+    },
+    /// Change the service profile (iFCs) of a subscriber; the running HSS pushes it to the
+    /// S-CSCF with PPR when registered (TS 29.228 §6.2.2). Needs --admin URL.
+    SetProfile {
+        /// The private identity.
+        impi: String,
+        /// Service profile / iFC XML file (TS 29.228 Annex E).
+        #[arg(
+            long,
+            value_name = "FILE",
+            conflicts_with = "profile",
+            required_unless_present = "profile"
+        )]
+        profile_xml: Option<PathBuf>,
+        /// Use this stored service profile id instead.
+        #[arg(long, value_name = "ID")]
+        profile: Option<String>,
+        #[command(flatten)]
+        admin: crate::rpc::AdminArgs,
     },
 }
 
@@ -134,6 +170,34 @@ pub(crate) struct AddArgs {
 
 /// Runs one `imsctl hss` command.
 pub(crate) async fn run(cmd: HssCmd, db: &DbArgs, json: bool) -> anyhow::Result<()> {
+    match cmd {
+        HssCmd::Deregister {
+            id,
+            reason,
+            reason_info,
+            admin,
+        } => admin::deregister(&id, &reason, reason_info.as_deref(), &admin, json).await,
+        HssCmd::SetProfile {
+            impi,
+            profile_xml,
+            profile,
+            admin,
+        } => {
+            admin::set_profile(
+                &impi,
+                profile_xml.as_deref(),
+                profile.as_deref(),
+                &admin,
+                json,
+            )
+            .await
+        }
+        other => run_on_store(other, db, json).await,
+    }
+}
+
+/// The commands that work on the database.
+async fn run_on_store(cmd: HssCmd, db: &DbArgs, json: bool) -> anyhow::Result<()> {
     let creates = matches!(cmd, HssCmd::Add(_) | HssCmd::Import { .. });
     let store = open(db, creates).await?;
     let r = match cmd {
@@ -142,6 +206,9 @@ pub(crate) async fn run(cmd: HssCmd, db: &DbArgs, json: bool) -> anyhow::Result<
         HssCmd::Show { impi, secrets } => show(&store, &impi, secrets, json).await,
         HssCmd::Delete { impi, keep_impus } => delete(&store, &impi, keep_impus, json).await,
         HssCmd::Import { file, format } => import(&store, &file, format, json).await,
+        HssCmd::Deregister { .. } | HssCmd::SetProfile { .. } => {
+            Err(anyhow::anyhow!("this command goes through the admin API"))
+        }
     };
     store.pool().close().await;
     r
