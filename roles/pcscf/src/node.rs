@@ -92,7 +92,7 @@ impl Pcscf {
     }
 }
 
-/// The event loop: requests to the rules on their own tasks, finals of REGISTERs to the
+/// The event loop: requests to the rules (synchronous, in this loop), finals of REGISTERs to the
 /// cache, a periodic purge.
 async fn serve(mut app: SipApp, rules: Arc<Rules>, mut stop: oneshot::Receiver<()>) {
     let mut purge = tokio::time::interval(PURGE_INTERVAL);
@@ -104,13 +104,10 @@ async fn serve(mut app: SipApp, rules: Arc<Rules>, mut stop: oneshot::Receiver<(
                 let Some(event) = event else { break };
                 match event {
                     AppEvent::Request(request) => {
-                        let rules = rules.clone();
-                        let handle = app.handle.clone();
-                        tokio::spawn(async move {
-                            let id = request.id;
-                            let decision = rules.decide(request, Instant::now());
-                            handle.decide(id, decision);
-                        });
+                        // The rules never wait (no I/O): decided here, without a task per request.
+                        let id = request.id;
+                        let decision = rules.decide(request, Instant::now());
+                        app.handle.decide(id, decision);
                     }
                     AppEvent::Final { id, request, status, response } => {
                         if request.method() == Some(&Method::REGISTER) {

@@ -178,14 +178,7 @@ impl Registrations {
             .identities
             .iter()
             .filter(move |i| i.expires_at > now)
-            .map(|i| Binding {
-                contact: entry.contact.clone(),
-                flow: entry.flow,
-                impu: i.impu.clone(),
-                service_route: i.service_route.clone(),
-                associated_uris: i.associated_uris.clone(),
-                expires_at: i.expires_at,
-            })
+            .map(|i| Self::binding(entry, i))
     }
 
     /// Live bindings registered from `transport` and `remote` (the UE's source address).
@@ -200,6 +193,95 @@ impl Registrations {
             .collect();
         out.sort_by(|a, b| (&a.contact, &a.impu).cmp(&(&b.contact, &b.impu)));
         out
+    }
+
+    /// Whether any live binding was registered from `transport` and `remote`.
+    pub fn flow_is_registered(
+        &self,
+        transport: Transport,
+        remote: SocketAddr,
+        now: Instant,
+    ) -> bool {
+        self.flows.get(&(transport, remote)).is_some_and(|keys| {
+            keys.iter()
+                .filter_map(|k| self.contacts.get(k))
+                .any(|e| e.identities.iter().any(|i| i.expires_at > now))
+        })
+    }
+
+    /// The registered UE an originating request on the flow comes from, and the identity to
+    /// assert for it (TS 24.229 §5.2.6.3.1), without copying the flow's other bindings.
+    ///
+    /// The UE is the one whose contact the request names when it names one registered on
+    /// this flow, else every UE registered on the flow. Among them the first value of
+    /// `preferred` (P-Preferred-Identity, as [`contact_key`]s) that one of their associated
+    /// URIs matches is asserted. Without such a match a UE alone on its flow gets its default
+    /// identity (the first associated URI). Several UEs behind one flow (a NAT without IPsec)
+    /// are told apart by `from` (the From URI's key): the default identity of the UE whose
+    /// set holds it; when nothing tells them apart, `None` (the request cannot be attributed).
+    pub fn originating(
+        &self,
+        transport: Transport,
+        remote: SocketAddr,
+        contact: Option<&str>,
+        preferred: &[String],
+        from: Option<&str>,
+        now: Instant,
+    ) -> Option<(String, Binding)> {
+        let keys = self.flows.get(&(transport, remote))?;
+        let named = contact
+            .map(contact_key)
+            .filter(|k| keys.contains(k))
+            .and_then(|k| self.contacts.get(&k));
+        let mut candidates: Vec<&ContactEntry> = match named {
+            Some(entry) => vec![entry],
+            None => keys.iter().filter_map(|k| self.contacts.get(k)).collect(),
+        };
+        candidates.retain(|e| e.identities.iter().any(|i| i.expires_at > now));
+        for wanted in preferred {
+            for entry in &candidates {
+                for identity in entry.identities.iter().filter(|i| i.expires_at > now) {
+                    if let Some(uri) = identity
+                        .associated_uris
+                        .iter()
+                        .find(|u| contact_key(u) == *wanted)
+                    {
+                        return Some((uri.clone(), Self::binding(entry, identity)));
+                    }
+                }
+            }
+        }
+        let chosen = match candidates.as_slice() {
+            [one] => *one,
+            _ => {
+                let from = from?;
+                candidates.iter().copied().find(|e| {
+                    e.identities.iter().any(|i| {
+                        i.expires_at > now
+                            && (contact_key(&i.impu) == from
+                                || i.associated_uris.iter().any(|u| contact_key(u) == from))
+                    })
+                })?
+            }
+        };
+        let identity = chosen.identities.iter().find(|i| i.expires_at > now)?;
+        let uri = identity
+            .associated_uris
+            .first()
+            .cloned()
+            .unwrap_or_else(|| identity.impu.clone());
+        Some((uri, Self::binding(chosen, identity)))
+    }
+
+    fn binding(entry: &ContactEntry, i: &Identity) -> Binding {
+        Binding {
+            contact: entry.contact.clone(),
+            flow: entry.flow,
+            impu: i.impu.clone(),
+            service_route: i.service_route.clone(),
+            associated_uris: i.associated_uris.clone(),
+            expires_at: i.expires_at,
+        }
     }
 
     /// Live bindings of the contact `uri` (compared by [`contact_key`]).
@@ -330,5 +412,91 @@ mod tests {
         r.apply(&star, t0);
         assert!(r.is_empty());
         assert!(r.flows.is_empty());
+    }
+
+    #[test]
+    fn originating_ue_on_own_and_shared_flows() {
+        let t0 = Instant::now();
+        let mut r = Registrations::new();
+        r.apply(
+            &update("sip:alice@ims.test", 4100, &[("sip:a@10.0.0.1:4100", 600)]),
+            t0,
+        );
+        let udp = Transport::Udp;
+        let alone = flow(4100).remote;
+        // Alone on its flow: the default identity, or the preferred one it owns.
+        let (id, b) = r.originating(udp, alone, None, &[], None, t0).unwrap();
+        assert_eq!(
+            (id.as_str(), b.impu.as_str()),
+            ("sip:alice@ims.test", "sip:alice@ims.test")
+        );
+        let tel = vec![contact_key("tel:+1000")];
+        assert_eq!(
+            r.originating(udp, alone, None, &tel, None, t0).unwrap().0,
+            "tel:+1000"
+        );
+        assert!(r
+            .originating(udp, flow(4999).remote, None, &[], None, t0)
+            .is_none());
+        assert!(r.flow_is_registered(udp, alone, t0));
+        assert!(!r.flow_is_registered(udp, flow(4999).remote, t0));
+
+        // Two UEs behind one flow: told apart by Contact, then P-Preferred-Identity, then From.
+        r.apply(
+            &update("sip:bob@ims.test", 4200, &[("sip:b@10.0.0.2:4200", 600)]),
+            t0,
+        );
+        r.apply(
+            &update("sip:carol@ims.test", 4200, &[("sip:c@10.0.0.2:4200", 600)]),
+            t0,
+        );
+        let shared = flow(4200).remote;
+        let by_contact = r
+            .originating(udp, shared, Some("<sip:c@10.0.0.2:4200>"), &[], None, t0)
+            .map(|(id, _)| id);
+        assert_eq!(
+            by_contact.as_deref(),
+            None,
+            "a name-addr is not a contact URI"
+        );
+        let (id, b) = r
+            .originating(udp, shared, Some("sip:c@10.0.0.2:4200"), &[], None, t0)
+            .unwrap();
+        assert_eq!(
+            (id.as_str(), b.contact.as_str()),
+            ("sip:carol@ims.test", "sip:c@10.0.0.2:4200")
+        );
+        let bob = vec![contact_key("sip:bob@ims.test")];
+        assert_eq!(
+            r.originating(udp, shared, None, &bob, None, t0)
+                .unwrap()
+                .1
+                .impu,
+            "sip:bob@ims.test"
+        );
+        // Contact says carol: bob's identity is not hers to claim.
+        let (id, _) = r
+            .originating(udp, shared, Some("sip:c@10.0.0.2:4200"), &bob, None, t0)
+            .unwrap();
+        assert_eq!(id, "sip:carol@ims.test");
+        let from = contact_key("sip:bob@ims.test");
+        assert_eq!(
+            r.originating(udp, shared, None, &[], Some(&from), t0)
+                .unwrap()
+                .0,
+            "sip:bob@ims.test"
+        );
+        assert!(
+            r.originating(udp, shared, None, &[], None, t0).is_none(),
+            "ambiguous"
+        );
+        let stranger = contact_key("sip:mallory@ims.test");
+        assert!(r
+            .originating(udp, shared, None, &[], Some(&stranger), t0)
+            .is_none());
+        // Lapsed registrations assert nothing.
+        let later = t0 + Duration::from_secs(601);
+        assert!(r.originating(udp, alone, None, &[], None, later).is_none());
+        assert!(!r.flow_is_registered(udp, alone, later));
     }
 }

@@ -12,14 +12,14 @@ use sip_proto::proxy::{
 };
 use sip_proto::transaction::ServerTransactionId;
 use sip_proto::Flow;
-use sip_types::ims::{contacts, Contact};
+use sip_types::ims::{contacts, name_addrs, Contact};
 use sip_types::{HeaderName, Message, Method, NameAddr, StatusCode, Uri};
 
 use crate::charging::ChargingVectors;
 use crate::headers::{forms_dialog, has_to_tag, remove_headers, CHARGING_HEADERS, TERM_USER};
 use crate::originating::{asserted_identity, originating_edits};
 use crate::register::{register_edits, registration_update};
-use crate::registrations::{Binding, Registrations};
+use crate::registrations::{contact_key, Binding, Registrations};
 
 /// A REGISTER whose final response has not come back after this long is forgotten.
 const PENDING_REGISTER_LIFETIME: Duration = Duration::from_secs(300);
@@ -83,10 +83,34 @@ impl Rules {
         self.registrations().by_contact(uri, now)
     }
 
-    /// Live bindings registered from `flow`'s transport and source address.
-    pub fn bindings_of_flow(&self, flow: &Flow, now: Instant) -> Vec<Binding> {
-        self.registrations()
-            .by_flow(flow.transport, flow.remote, now)
+    /// The UE an originating `request` on `flow` comes from and the identity to assert
+    /// ([`Registrations::originating`]).
+    fn originating_ue(
+        &self,
+        request: &Message,
+        flow: &Flow,
+        now: Instant,
+    ) -> Option<(String, Binding)> {
+        let contact = match contacts(request).next() {
+            Some(Ok(Contact::Addr(c))) => Some(c.uri),
+            _ => None,
+        };
+        let preferred: Vec<String> = name_addrs(request, HeaderName::P_PREFERRED_IDENTITY)
+            .filter_map(Result::ok)
+            .map(|na| contact_key(na.uri))
+            .collect();
+        let from = request
+            .header(HeaderName::FROM)
+            .and_then(|v| NameAddr::parse(v).ok())
+            .map(|na| contact_key(na.uri));
+        self.registrations().originating(
+            flow.transport,
+            flow.remote,
+            contact,
+            &preferred,
+            from.as_deref(),
+            now,
+        )
     }
 
     /// Drop lapsed registrations and forgotten REGISTERs.
@@ -113,20 +137,24 @@ impl Rules {
         if method == Method::REGISTER {
             return self.register(id, &request, &flow, plan.edits, now);
         }
-        let from_ue = self.bindings_of_flow(&flow, now);
+        let from_ue = self
+            .registrations()
+            .flow_is_registered(flow.transport, flow.remote, now);
         let ruri = request.request_uri().unwrap_or("");
         if has_to_tag(&request) {
-            return self.in_dialog(&request, plan, !from_ue.is_empty(), now);
+            return self.in_dialog(&request, plan, from_ue, now);
         }
         if self.came_by_path(&request) {
             return self.terminating(&request, plan, ruri, now);
         }
-        if !from_ue.is_empty() {
-            return self.originating(&request, &flow, plan, &from_ue);
+        if from_ue {
+            let ue = self.originating_ue(&request, &flow, now);
+            return self.originating(&request, &flow, plan, ue);
         }
         let by_contact = self.bindings_by_request_contact(&request, &flow, now);
         if !by_contact.is_empty() {
-            return self.originating(&request, &flow, plan, &by_contact);
+            let ue = asserted_identity(&request, &by_contact).map(|(id, b)| (id, b.clone()));
+            return self.originating(&request, &flow, plan, ue);
         }
         if !plan.by_request_uri && self.config.core_peers.contains(&flow.remote) {
             return Decision::Forward(Forward::from_plan(plan));
@@ -233,10 +261,13 @@ impl Rules {
         request: &Message,
         flow: &Flow,
         plan: sip_proto::proxy::Plan,
-        bindings: &[Binding],
+        ue: Option<(String, Binding)>,
     ) -> Decision {
-        let Some((identity, binding)) = asserted_identity(request, bindings) else {
-            return respond(StatusCode::FORBIDDEN, "Forbidden (not registered)");
+        let Some((identity, binding)) = ue else {
+            return respond(
+                StatusCode::FORBIDDEN,
+                "Forbidden (not registered, or the UE behind a shared flow not identified)",
+            );
         };
         let targets = match binding.service_route.first() {
             Some(first) => match Uri::parse(first) {
