@@ -129,7 +129,8 @@ async fn run(
             AppEvent::Final {
                 request, status, ..
             } => {
-                if status.0 >= 300 {
+                // A challenge (401/407) is the normal first answer to a REGISTER: not logged.
+                if status.0 >= 300 && !matches!(status.0, 401 | 407) {
                     tracing::info!(
                         method = ?request.method(),
                         call_id = request.call_id().unwrap_or_default(),

@@ -72,7 +72,9 @@ pub(crate) async fn on_bye(shared: &Shared, bye: &Message) {
 
 /// A session started (the 2xx to an originating INVITE).
 pub fn session_started(record: &SessionRecord) {
-    tracing::info!(
+    // Per call: debug, not info (the call records are the CDF's job, and a log line per call
+    // costs a write on the hot path).
+    tracing::debug!(
         call_id = %record.call_id,
         served_user = %record.served_user,
         "session started"
@@ -81,7 +83,7 @@ pub fn session_started(record: &SessionRecord) {
 
 /// A session ended (BYE).
 pub fn session_ended(record: &SessionRecord) {
-    tracing::info!(
+    tracing::debug!(
         call_id = %record.call_id,
         served_user = %record.served_user,
         seconds = record.started.elapsed().as_secs(),
