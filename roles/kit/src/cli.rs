@@ -14,4 +14,8 @@ pub struct Cli {
     /// Validate the configuration, print what is wrong (naming the key) and exit.
     #[arg(long)]
     pub check_config: bool,
+
+    /// Worker threads of the runtime (default and minimum 2).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
 }

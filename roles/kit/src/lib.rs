@@ -11,6 +11,7 @@ mod cli;
 mod config;
 #[cfg(feature = "diameter")]
 pub mod diameter;
+mod runtime;
 mod shutdown;
 #[cfg(feature = "sip")]
 pub mod sip;
@@ -18,13 +19,14 @@ mod tracing_setup;
 
 pub use cli::Cli;
 pub use config::{load_config, ConfigError};
+pub use runtime::build_runtime;
 pub use shutdown::shutdown_signal;
 pub use tracing_setup::init_tracing;
 
 /// The body of a role binary's `main`: parse the command line, load `C` (built-in `defaults`,
 /// the `--config` file, `<env_prefix>__*` variables), `prepare` it (the checks
 /// `--check-config` runs, and whatever `run` needs), then start tracing at `log_level(&C)` and
-/// run `run` on a multi-thread runtime until it returns. Exit status 2 on a configuration
+/// run `run` on the runtime ([`build_runtime`], `--threads`) until it returns. Exit status 2 on a configuration
 /// error (the message names the key), 1 on a runtime error, 0 otherwise.
 pub fn role_main<C, P, Fut>(
     name: &str,
@@ -61,11 +63,7 @@ where
         return ExitCode::SUCCESS;
     }
     init_tracing(&log_level(&config));
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match build_runtime(cli.threads) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("{name}: cannot start the runtime: {e}");

@@ -244,6 +244,11 @@ impl Lab {
         out.push_str(&dia("HSS", self.hss.local_addrs()));
         out.push_str(&dia("OCS", self.ocs.local_addrs()));
         out.push_str(&dia("CDF", self.cdf.local_addrs()));
+        if let Some(admin) = self.hss.admin_addr() {
+            out.push_str(&format!(
+                "HSS     admin    http://{admin}/ (docs/admin-api.md)\n"
+            ));
+        }
         out
     }
 

@@ -29,6 +29,9 @@ struct Args {
     /// Render and check every role's config, then exit.
     #[arg(long)]
     check_config: bool,
+    /// Worker threads of the runtime (default and minimum 2).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
 }
 
 fn main() -> ExitCode {
@@ -53,11 +56,7 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     role_kit::init_tracing(&args.log);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match role_kit::build_runtime(args.threads) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("ims-lab: cannot start the runtime: {e}");
