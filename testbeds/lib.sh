@@ -154,6 +154,17 @@ tb_cpu_ticks() {
     echo "$total"
 }
 
+# tb_cpu_user_ticks PID: utime alone (clock ticks) of PID and its descendants: with
+# tb_cpu_ticks it splits a proxy's CPU into user space and kernel (system calls).
+tb_cpu_user_ticks() {
+    local total=0 p t
+    for p in "$1" $(tb_descendants "$1"); do
+        t="$(sed 's/^.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12}')"
+        total=$(( total + ${t:-0} ))
+    done
+    echo "$total"
+}
+
 # tb_cpu_seconds PID: tb_cpu_ticks converted to seconds (CLK_TCK).
 tb_cpu_seconds() {
     awk -v t="$(tb_cpu_ticks "$1")" -v hz="$TB_CLK_TCK" 'BEGIN { printf "%.2f\n", t / hz }'

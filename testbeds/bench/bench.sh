@@ -81,7 +81,7 @@ LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 # step PROXY WORKLOAD RATE: one measured step; appends a table row to ROWS.
 step() {
     local proxy="$1" wl="$2" rate="$3" d pp up count limit uas uac unit
-    local cpu0 cpu1 ok fail retr uas_retr rss pss p50 p99 cpu_s per rc rtt
+    local cpu0 cpu1 usr0 usr1 usr_pct ok fail retr uas_retr rss pss p50 p99 cpu_s per rc rtt
     d="$WORK/$wl-$rate-$proxy"
     mkdir -p "$d"
     pp="$(tb_free_port)"
@@ -95,7 +95,7 @@ step() {
     fi
     if ! start_proxy "$proxy" "$wl" "$d" "$pp" "$up"; then
         FAILED=$((FAILED + 1))
-        ROWS+=("| $proxy | $wl | $rate | proxy did not start | | | | | | | | | |")
+        ROWS+=("| $proxy | $wl | $rate | proxy did not start | | | | | | | | | | |")
         tb_stop "$d/proxy.pid" 5
         return
     fi
@@ -107,6 +107,7 @@ step() {
     TB_PIDFILES+=("$d/uas.pid")
     tb_wait_port udp "$up" 5 || true
     cpu0="$(tb_cpu_ticks "$(cat "$d/proxy.pid")")"
+    usr0="$(tb_cpu_user_ticks "$(cat "$d/proxy.pid")")"
     (cd "$d" && exec taskset -c 0 sipp "127.0.0.1:$pp" -sf "$SCEN/$uac" -s 1000 -t u1 \
         -i 127.0.0.1 -p "$(tb_free_port)" -mi 127.0.0.1 -mp "$(tb_free_port)" \
         -r "$rate" -m "$count" -d "$HOLD_MS" -l $(( rate * 4 + 100 )) \
@@ -117,6 +118,7 @@ step() {
     TB_PIDFILES+=("$d/uac.pid")
     tb_wait_exit "$d/uac.pid" $(( limit + 5 )); rc=$TB_RC
     cpu1="$(tb_cpu_ticks "$(cat "$d/proxy.pid")")"
+    usr1="$(tb_cpu_user_ticks "$(cat "$d/proxy.pid")")"
     rss="$(tb_rss_kb "$(cat "$d/proxy.pid")")"
     pss="$(tb_pss_kb "$(cat "$d/proxy.pid")")"
     tb_wait_exit "$d/uas.pid" 5
@@ -128,6 +130,8 @@ step() {
     rtt="$(find "$d" -maxdepth 1 -name '*_rtt.csv' | head -n 1)"
     read -r p50 p99 <<<"$(tb_rtt_percentiles "${rtt:-/dev/null}")"
     cpu_s="$(awk -v a="$cpu0" -v b="$cpu1" -v hz="$TB_CLK_TCK" 'BEGIN { printf "%.2f", (b - a) / hz }')"
+    usr_pct="$(awk -v a="$cpu0" -v b="$cpu1" -v u0="$usr0" -v u1="$usr1" \
+        'BEGIN { if (b > a) printf "%.0f", 100 * (u1 - u0) / (b - a); else print "-" }')"
     if [[ "$ok" =~ ^[0-9]+$ ]] && [ "$ok" -gt 0 ]; then
         per="$(awk -v c="$cpu_s" -v n="$ok" 'BEGIN { printf "%.1f", c * 1e6 / n }')"
     else
@@ -137,8 +141,8 @@ step() {
     if [ "$fail" = 0 ] && [ "$ok" = "$count" ]; then LOSSLESS["$wl/$rate/$proxy"]=1; fi
     [ "$rc" = 0 ] || tb_log "$proxy $wl $rate/s: sipp UAC exit $rc (failed calls or timeout)"
     if [ "$fail" != 0 ] || [ "$ok" != "$count" ]; then LOSSY=$((LOSSY + 1)); fi
-    ROWS+=("| $proxy | $wl | $rate | $ok/$count | $fail | $retr+${uas_retr} | $cpu_s | $per µs/$unit | $rss | $pss | $p50 | $p99 | RATIO:$wl/$rate/$proxy |")
-    tb_log "$proxy $wl $rate/s: ok $ok/$count failed $fail retrans $retr+$uas_retr cpu ${cpu_s}s = $per µs/$unit rss ${rss}KB pss ${pss}KB rtt p50 $p50 p99 $p99 ms"
+    ROWS+=("| $proxy | $wl | $rate | $ok/$count | $fail | $retr+${uas_retr} | $cpu_s | $usr_pct | $per µs/$unit | $rss | $pss | $p50 | $p99 | RATIO:$wl/$rate/$proxy |")
+    tb_log "$proxy $wl $rate/s: ok $ok/$count failed $fail retrans $retr+$uas_retr cpu ${cpu_s}s (user ${usr_pct}%) = $per µs/$unit rss ${rss}KB pss ${pss}KB rtt p50 $p50 p99 $p99 ms"
 }
 
 for wl in $WORKLOADS; do
@@ -166,8 +170,8 @@ ratio() {
 }
 
 TABLE="$(
-    echo "| proxy | workload | offered /s | ok/sent | failed | retrans (uac+uas) | proxy CPU s | CPU per unit | RSS KB | PSS KB | RTT p50 ms | RTT p99 ms | ours/Kamailio CPU |"
-    echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    echo "| proxy | workload | offered /s | ok/sent | failed | retrans (uac+uas) | proxy CPU s | user % | CPU per unit | RSS KB | PSS KB | RTT p50 ms | RTT p99 ms | ours/Kamailio CPU |"
+    echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
     for row in "${ROWS[@]}"; do
         key="$(sed -n 's/.*RATIO:\([^ |]*\).*/\1/p' <<<"$row")"
         if [ -n "$key" ]; then row="${row/RATIO:$key/$(ratio "$key")}"; fi
