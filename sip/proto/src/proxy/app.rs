@@ -352,7 +352,7 @@ impl Proxy {
             now,
             edits.apply(&parsed),
             flow,
-            Bytes::from(branch),
+            branch.as_bytes(),
             method,
         )?;
         self.originated.insert(id);

@@ -160,7 +160,8 @@ impl Proxy {
                 connection: None,
             };
             let method = ctx.request.method().cloned().unwrap_or(Method::OPTIONS);
-            let sent = transactions.send_request_bytes(now, outgoing.clone(), flow, branch, method);
+            let sent =
+                transactions.send_request_bytes(now, outgoing.clone(), flow, &branch, method);
             if let Some(client) = sent {
                 client_branches.insert(client, id);
                 ctx.branches.push(Branch {

@@ -339,3 +339,126 @@ fn cancel_is_answered_and_propagated() {
         .iter()
         .any(|(f, m)| f.remote == addr(UAC) && m.status().map(|s| s.0) == Some(487)));
 }
+
+/// The UAC's CANCEL for [`invite`].
+fn cancel() -> Bytes {
+    Bytes::from(
+        "CANCEL sip:service@127.0.0.1:5060 SIP/2.0\r\n\
+         Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-uac-1;rport\r\n\
+         Max-Forwards: 70\r\n\
+         From: <sip:alice@127.0.0.1:5070>;tag=a1\r\n\
+         To: <sip:service@127.0.0.1:5060>\r\n\
+         Call-ID: call-1@127.0.0.1\r\n\
+         CSeq: 1 CANCEL\r\n\
+         Content-Length: 0\r\n\r\n",
+    )
+}
+
+#[test]
+fn after_a_non_2xx_final_only_the_ack_and_the_final_are_kept() {
+    let mut p = proxy(Mode::Stateful);
+    let now = Instant::now();
+    p.handle_message(now, invite(70), udp_from(UAC));
+    let out = sent(&mut p);
+    let (_, fwd) = out.iter().find(|(_, m)| m.is_request()).unwrap().clone();
+    let busy = answer(&fwd, 486, "b1", "");
+    p.handle_message(now, busy.clone(), udp_from(UAS1));
+    let out = sent(&mut p);
+    let ack = out
+        .iter()
+        .find(|(f, m)| f.remote == addr(UAS1) && m.method() == Some(&Method::ACK))
+        .expect("the client transaction ACKs the 486")
+        .1
+        .clone();
+    let up = out
+        .iter()
+        .find(|(f, m)| f.remote == addr(UAC) && m.status().map(|s| s.0) == Some(486))
+        .expect("486 upstream")
+        .1
+        .clone();
+    assert_eq!(
+        p.context_count(),
+        0,
+        "the response context ends with the final"
+    );
+    assert_eq!(
+        p.transactions.held_bytes(),
+        ack.as_bytes().len() + up.as_bytes().len(),
+        "client: its ACK; server: the 486 for Timer G and retransmitted INVITEs"
+    );
+
+    // The UAS retransmits its 486: ACKed again with the same ACK, not forwarded.
+    p.handle_message(now, busy, udp_from(UAS1));
+    let out = sent(&mut p);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].0.remote, addr(UAS1));
+    assert_eq!(out[0].1.as_bytes(), ack.as_bytes());
+
+    // The UAC retransmits its INVITE: the stored 486 goes back.
+    p.handle_message(now, invite(70), udp_from(UAC));
+    let out = sent(&mut p);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].1.as_bytes(), up.as_bytes());
+
+    // A CANCEL after the final is answered; nothing is cancelled downstream (§9.1).
+    p.handle_message(now, cancel(), udp_from(UAC));
+    let out = sent(&mut p);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].0.remote, addr(UAC));
+    assert!(out[0].1.status().is_some_and(|s| s.is_final()));
+    let cancel_answer = out[0].1.as_bytes().len();
+
+    // The UAC's ACK confirms the server transaction, which then drops the 486.
+    let uac_ack = Bytes::from(
+        "ACK sip:service@127.0.0.1:5060 SIP/2.0\r\n\
+         Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-uac-1;rport\r\n\
+         Max-Forwards: 70\r\n\
+         From: <sip:alice@127.0.0.1:5070>;tag=a1\r\n\
+         To: <sip:service@127.0.0.1:5060>;tag=b1\r\n\
+         Call-ID: call-1@127.0.0.1\r\n\
+         CSeq: 1 ACK\r\n\
+         Content-Length: 0\r\n\r\n",
+    );
+    p.handle_message(now, uac_ack, udp_from(UAC));
+    assert!(
+        sent(&mut p).is_empty(),
+        "the ACK for a non-2xx is hop by hop"
+    );
+    assert_eq!(
+        p.transactions.held_bytes(),
+        ack.as_bytes().len() + cancel_answer
+    );
+}
+
+#[test]
+fn after_a_2xx_nothing_is_kept_and_retransmissions_still_flow() {
+    let mut p = proxy(Mode::Stateful);
+    let now = Instant::now();
+    p.handle_message(now, invite(70), udp_from(UAC));
+    let out = sent(&mut p);
+    let (_, fwd) = out.iter().find(|(_, m)| m.is_request()).unwrap().clone();
+    let ok = answer(&fwd, 200, "b1", "Contact: <sip:uas@127.0.0.1:5090>\r\n");
+    p.handle_message(now, ok.clone(), udp_from(UAS1));
+    let out = sent(&mut p);
+    assert_eq!(out.len(), 1);
+    let up = out[0].1.as_bytes().clone();
+    assert_eq!(p.context_count(), 0);
+    assert_eq!(
+        p.transactions.held_bytes(),
+        0,
+        "both in Accepted (RFC 6026)"
+    );
+
+    // A retransmitted 2xx still goes upstream (§16.7 step 5); a retransmitted INVITE is
+    // absorbed; a CANCEL is answered and goes nowhere else.
+    p.handle_message(now, ok, udp_from(UAS1));
+    let out = sent(&mut p);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!((out[0].0.remote, out[0].1.as_bytes()), (addr(UAC), &up));
+    p.handle_message(now, invite(70), udp_from(UAC));
+    assert!(sent(&mut p).is_empty());
+    p.handle_message(now, cancel(), udp_from(UAC));
+    let out = sent(&mut p);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].0.remote, addr(UAC));
+}

@@ -4,7 +4,7 @@ use sip_types::Message;
 
 use super::client_invite::{ClientInvite, ClientInviteState};
 use super::client_non_invite::{ClientNonInvite, ClientNonInviteState};
-use super::key::ClientKey;
+use super::key::StoredKey;
 use super::output::{Output, Step};
 use super::timer::{Deadlines, Timer};
 use crate::flow::Flow;
@@ -33,7 +33,7 @@ impl ClientTransaction {
         }
     }
 
-    pub(crate) fn key(&self) -> &ClientKey {
+    pub(crate) fn key(&self) -> &StoredKey {
         match self {
             Self::Invite(t) => &t.key,
             Self::NonInvite(t) => &t.key,
@@ -58,6 +58,14 @@ impl ClientTransaction {
         match self {
             Self::Invite(t) => &mut t.deadlines,
             Self::NonInvite(t) => &mut t.deadlines,
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn held_bytes(&self) -> usize {
+        match self {
+            Self::Invite(t) => t.held_bytes(),
+            Self::NonInvite(t) => t.held_bytes(),
         }
     }
 

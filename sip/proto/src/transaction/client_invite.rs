@@ -8,7 +8,7 @@ use sip_types::Message;
 use super::ack::ack_for_non_2xx;
 use super::event::TransactionEvent;
 use super::id::ClientTransactionId;
-use super::key::ClientKey;
+use super::key::StoredKey;
 use super::output::{Output, Step};
 use super::timer::{Deadlines, Side, Timer};
 use crate::flow::Flow;
@@ -64,11 +64,13 @@ pub enum ClientInviteState {
 pub(crate) struct ClientInvite {
     pub(crate) id: u64,
     pub(crate) state: ClientInviteState,
-    pub(crate) key: ClientKey,
+    pub(crate) key: StoredKey,
     pub(crate) flow: Flow,
-    /// The INVITE as sent (parsed again only to build the ACK of a non-2xx, a rare path).
-    request: Bytes,
-    ack: Option<Bytes>,
+    /// What the current state may still have to send: the INVITE while Calling or Proceeding
+    /// (Timer A retransmits it; parsed again only to build the ACK of a non-2xx), the ACK in
+    /// Completed (sent again for each retransmitted final), nothing in Accepted. Dropped at
+    /// each state change, so a transaction waiting on Timer D or M holds only its key.
+    held: Bytes,
     interval: Duration,
     pub(crate) deadlines: Deadlines,
 }
@@ -77,7 +79,7 @@ impl ClientInvite {
     /// Send `request` and enter Calling (RFC 3261 §17.1.1.2).
     pub(crate) fn start(
         id: u64,
-        key: ClientKey,
+        key: StoredKey,
         request: Bytes,
         flow: Flow,
         out: &mut Output<'_>,
@@ -87,12 +89,11 @@ impl ClientInvite {
             state: ClientInviteState::Calling,
             key,
             flow,
-            request,
-            ack: None,
+            held: request,
             interval: out.config.t1(),
             deadlines: Deadlines::default(),
         };
-        out.send(flow, tx.request.clone());
+        out.send(flow, tx.held.clone());
         if !flow.transport.is_reliable() {
             out.arm(&mut tx.deadlines, Side::Client, id, Timer::A, tx.interval);
         }
@@ -127,9 +128,11 @@ impl ClientInvite {
                 } else if status.is_success() {
                     self.enter_accepted(out);
                 } else {
-                    self.ack = Message::parse(self.request.clone())
+                    // The INVITE is not needed past this point: only its ACK is kept.
+                    self.held = Message::parse(std::mem::take(&mut self.held))
                         .ok()
-                        .and_then(|invite| ack_for_non_2xx(&invite, &response));
+                        .and_then(|invite| ack_for_non_2xx(&invite, &response))
+                        .unwrap_or_default();
                     self.send_ack(out);
                     self.deadlines.cancel(Timer::A);
                     self.deadlines.cancel(Timer::B);
@@ -164,13 +167,16 @@ impl ClientInvite {
         self.deadlines.cancel(Timer::A);
         self.deadlines.cancel(Timer::B);
         self.state = ClientInviteState::Accepted;
+        // RFC 6026 §8.4: Accepted sends nothing (the TU ACKs the 2xx); drop the INVITE.
+        self.held = Bytes::new();
         let m = out.config.t1_x64();
         out.arm(&mut self.deadlines, Side::Client, self.id, Timer::M, m);
     }
 
+    /// In Completed: send the ACK again (none if the INVITE lacked a field it copies).
     fn send_ack(&self, out: &mut Output<'_>) {
-        if let Some(ack) = &self.ack {
-            out.send(self.flow, ack.clone());
+        if !self.held.is_empty() {
+            out.send(self.flow, self.held.clone());
         }
     }
 
@@ -178,7 +184,7 @@ impl ClientInvite {
     pub(crate) fn on_timer(&mut self, timer: Timer, out: &mut Output<'_>) -> Step {
         match (timer, self.state) {
             (Timer::A, ClientInviteState::Calling) => {
-                out.send(self.flow, self.request.clone());
+                out.send(self.flow, self.held.clone());
                 self.interval = self.interval.saturating_mul(2);
                 out.arm(
                     &mut self.deadlines,
@@ -198,6 +204,12 @@ impl ClientInvite {
             }
             _ => Step::Alive,
         }
+    }
+
+    /// Bytes of messages this transaction holds (tests of what each state keeps).
+    #[cfg(test)]
+    pub(crate) fn held_bytes(&self) -> usize {
+        self.held.len()
     }
 
     /// The transport failed to send on our flow (RFC 3261 §17.1.1.2: Calling state only;

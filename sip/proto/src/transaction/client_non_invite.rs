@@ -6,7 +6,7 @@ use sip_types::Message;
 
 use super::event::TransactionEvent;
 use super::id::ClientTransactionId;
-use super::key::ClientKey;
+use super::key::StoredKey;
 use super::output::{Output, Step};
 use super::timer::{Deadlines, Side, Timer};
 use crate::flow::Flow;
@@ -66,8 +66,9 @@ pub enum ClientNonInviteState {
 pub(crate) struct ClientNonInvite {
     pub(crate) id: u64,
     pub(crate) state: ClientNonInviteState,
-    pub(crate) key: ClientKey,
+    pub(crate) key: StoredKey,
     pub(crate) flow: Flow,
+    /// The request, for Timer E; dropped on the final response (Completed sends nothing).
     request: bytes::Bytes,
     interval: Duration,
     pub(crate) deadlines: Deadlines,
@@ -77,7 +78,7 @@ impl ClientNonInvite {
     /// Send `request` and enter Trying (RFC 3261 §17.1.2.2).
     pub(crate) fn start(
         id: u64,
-        key: ClientKey,
+        key: StoredKey,
         request: bytes::Bytes,
         flow: Flow,
         out: &mut Output<'_>,
@@ -121,6 +122,8 @@ impl ClientNonInvite {
         self.deadlines.cancel(Timer::E);
         self.deadlines.cancel(Timer::F);
         self.state = ClientNonInviteState::Completed;
+        // Completed only absorbs response retransmissions until Timer K: the key is enough.
+        self.request = bytes::Bytes::new();
         out.emit(TransactionEvent::Response { id, response });
         if self.flow.transport.is_reliable() {
             return Step::Terminated;
@@ -156,6 +159,12 @@ impl ClientNonInvite {
             (Timer::K, ClientNonInviteState::Completed) => Step::Terminated,
             _ => Step::Alive,
         }
+    }
+
+    /// Bytes of messages this transaction holds (tests of what each state keeps).
+    #[cfg(test)]
+    pub(crate) fn held_bytes(&self) -> usize {
+        self.request.len()
     }
 
     /// The transport failed to send on our flow (RFC 3261 §17.1.2.2, §17.1.4).

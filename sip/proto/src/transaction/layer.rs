@@ -5,6 +5,7 @@
 //! and call [`TransactionLayer::handle_timeout`].
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -15,20 +16,22 @@ use super::client_invite::ClientInvite;
 use super::client_non_invite::ClientNonInvite;
 use super::config::TimerConfig;
 use super::event::{TransactionEvent, Transmit};
-use super::id::{ClientTransactionId, IdMap, ServerTransactionId};
-use super::key::{ClientKey, ServerKey};
+use super::id::{ClientTransactionId, ServerTransactionId};
+use super::key::{self, StoredKey};
 use super::keyed_hash::KeyedState;
 use super::output::{Output, Step};
 use super::server::{ServerState, ServerTransaction};
 use super::server_invite::ServerInvite;
 use super::server_non_invite::ServerNonInvite;
+use super::slab::Slab;
 use super::timer::{Side, TimerQueue};
 use crate::flow::Flow;
 
 /// Transactions the tables hold before they first grow. Growing a hash table rehashes every
 /// entry at once: with tens of thousands of transactions waiting on Timers J/L that is a
 /// pause of milliseconds on the hot path (it showed as a 3 ms p99 forwarding delay at 1,000
-/// calls/s), so the tables start large; untouched capacity costs address space, not memory.
+/// calls/s), so the key maps start large (their entries are small). The transactions
+/// themselves live in [`Slab`]s, filled in order: untouched capacity there is address space.
 const INITIAL_CAPACITY: usize = 1 << 15;
 
 /// Below this many heap entries stale timers are not worth sweeping.
@@ -51,14 +54,15 @@ macro_rules! output {
 #[derive(Debug)]
 pub struct TransactionLayer {
     config: TimerConfig,
-    next_id: u64,
-    clients: IdMap<ClientTransaction>,
-    client_keys: HashMap<ClientKey, u64, KeyedState>,
-    servers: IdMap<ServerTransaction>,
-    server_keys: HashMap<ServerKey, u64, KeyedState>,
+    clients: Slab<ClientTransaction>,
+    client_keys: HashMap<StoredKey, u64, KeyedState>,
+    servers: Slab<ServerTransaction>,
+    server_keys: HashMap<StoredKey, u64, KeyedState>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<TransactionEvent>,
     timers: TimerQueue,
+    /// Where lookup keys are encoded (reused: a lookup allocates nothing).
+    scratch: Vec<u8>,
 }
 
 impl TransactionLayer {
@@ -74,26 +78,20 @@ impl TransactionLayer {
         let state = KeyedState::new(seed);
         Self {
             config,
-            next_id: 1,
-            clients: IdMap::with_capacity_and_hasher(INITIAL_CAPACITY, Default::default()),
+            clients: Slab::with_capacity(INITIAL_CAPACITY),
             client_keys: HashMap::with_capacity_and_hasher(INITIAL_CAPACITY, state),
-            servers: IdMap::with_capacity_and_hasher(INITIAL_CAPACITY, Default::default()),
+            servers: Slab::with_capacity(INITIAL_CAPACITY),
             server_keys: HashMap::with_capacity_and_hasher(INITIAL_CAPACITY, state),
             transmits: VecDeque::with_capacity(8),
             events: VecDeque::with_capacity(8),
             timers: TimerQueue::with_capacity(4 * INITIAL_CAPACITY),
+            scratch: Vec::with_capacity(256),
         }
     }
 
     /// The base timers.
     pub fn config(&self) -> &TimerConfig {
         &self.config
-    }
-
-    fn allocate_id(&mut self) -> u64 {
-        let id = self.next_id;
-        self.next_id = self.next_id.wrapping_add(1);
-        id
     }
 
     /// A received, already `validate()`d message. Request retransmissions are absorbed (the
@@ -108,13 +106,13 @@ impl TransactionLayer {
     }
 
     fn handle_request(&mut self, now: Instant, msg: Message, flow: Flow) {
-        let Some(key) = ServerKey::of_request(&msg) else {
+        let Some(method_at) = key::server_key(&msg, &mut self.scratch) else {
             return;
         };
         let is = |m: &Method| msg.method() == Some(m);
         if is(&Method::ACK) {
             // §17.2.3: an ACK matches the INVITE transaction (its key counts ACK as INVITE).
-            let target = self.server_keys.get(&key).copied();
+            let target = self.server_keys.get(self.scratch.as_slice()).copied();
             if let Some(id) = target {
                 if let Some(ServerTransaction::Invite(tx)) = self.servers.get_mut(&id) {
                     if tx.on_ack(msg, flow, output!(self, now)) == Step::Terminated {
@@ -127,31 +125,30 @@ impl TransactionLayer {
                 .push_back(TransactionEvent::Ack { request: msg, flow });
             return;
         }
-        if let Some(id) = self.server_keys.get(&key).copied() {
+        if let Some(id) = self.server_keys.get(self.scratch.as_slice()).copied() {
             if let Some(tx) = self.servers.get(&id) {
                 tx.on_retransmission(output!(self, now));
             }
             return;
         }
-        let id = self.allocate_id();
+        let id = self.servers.next_id();
+        let key: StoredKey = Arc::from(self.scratch.as_slice());
         let cancels = if is(&Method::CANCEL) {
             // §9.2: the CANCEL matches its INVITE by the §17.2.3 rules, method aside.
-            self.server_keys
-                .get(&key.with_method(Method::INVITE))
+            key::set_method(&mut self.scratch, method_at, &Method::INVITE)
+                .and_then(|()| self.server_keys.get(self.scratch.as_slice()))
                 .map(|&target| ServerTransactionId(target))
         } else {
             None
         };
-        // A stored key owns its few bytes: slices would pin the whole receive buffer (a shared
-        // chunk on UDP) for as long as the transaction waits on Timers J/L (32 s over UDP).
-        let key = key.detached();
         let tx = if is(&Method::INVITE) {
             ServerTransaction::Invite(ServerInvite::new(id, key.clone(), flow))
         } else {
             ServerTransaction::NonInvite(ServerNonInvite::new(id, key.clone(), flow))
         };
         self.server_keys.insert(key, id);
-        self.servers.insert(id, tx);
+        let stored = self.servers.insert(tx);
+        debug_assert_eq!(stored, id);
         self.events.push_back(TransactionEvent::Request {
             id: ServerTransactionId(id),
             request: msg,
@@ -161,7 +158,8 @@ impl TransactionLayer {
     }
 
     fn handle_response(&mut self, now: Instant, msg: Message, flow: Flow) {
-        let id = ClientKey::of_response(&msg).and_then(|k| self.client_keys.get(&k).copied());
+        let id = key::client_key_of_response(&msg, &mut self.scratch)
+            .and_then(|()| self.client_keys.get(self.scratch.as_slice()).copied());
         let Some(tx) = id.and_then(|id| self.clients.get_mut(&id)) else {
             self.events.push_back(TransactionEvent::StrayResponse {
                 response: msg,
@@ -194,8 +192,8 @@ impl TransactionLayer {
             });
             return None;
         }
-        let key = ClientKey::of_request(&request)?;
-        self.start_client(now, key, method, request.as_bytes().clone(), flow)
+        key::client_key_of_request(&request, &mut self.scratch)?;
+        self.start_client(now, method, request.as_bytes().clone(), flow)
     }
 
     /// [`TransactionLayer::send_request`] for a request the caller has just printed and whose
@@ -206,30 +204,31 @@ impl TransactionLayer {
         now: Instant,
         bytes: Bytes,
         flow: Flow,
-        branch: Bytes,
+        branch: &[u8],
         method: Method,
     ) -> Option<ClientTransactionId> {
         if method == Method::ACK {
             self.transmits.push_back(Transmit { flow, bytes });
             return None;
         }
-        let key = ClientKey::new(branch, method.clone());
-        self.start_client(now, key, method, bytes, flow)
+        key::client_key(branch, &method, &mut self.scratch)?;
+        self.start_client(now, method, bytes, flow)
     }
 
+    /// Start a client transaction whose key [`key::client_key`] has just put in `scratch`.
     fn start_client(
         &mut self,
         now: Instant,
-        key: ClientKey,
         method: Method,
         bytes: Bytes,
         flow: Flow,
     ) -> Option<ClientTransactionId> {
-        if self.client_keys.contains_key(&key) {
+        if self.client_keys.contains_key(self.scratch.as_slice()) {
             return None;
         }
+        let key: StoredKey = Arc::from(self.scratch.as_slice());
         let invite = method == Method::INVITE;
-        let id = self.allocate_id();
+        let id = self.clients.next_id();
         let out = output!(self, now);
         let tx = if invite {
             ClientTransaction::Invite(ClientInvite::start(id, key.clone(), bytes, flow, out))
@@ -237,7 +236,8 @@ impl TransactionLayer {
             ClientTransaction::NonInvite(ClientNonInvite::start(id, key.clone(), bytes, flow, out))
         };
         self.client_keys.insert(key, id);
-        self.clients.insert(id, tx);
+        let stored = self.clients.insert(tx);
+        debug_assert_eq!(stored, id);
         Some(ClientTransactionId(id))
     }
 
@@ -284,13 +284,12 @@ impl TransactionLayer {
     /// transactions still waiting for a final response report
     /// [`TransactionEvent::TransportError`].
     pub fn handle_transport_error(&mut self, now: Instant, flow: &Flow) {
-        let mut ids: Vec<u64> = self
+        let ids: Vec<u64> = self
             .clients
             .iter()
             .filter(|(_, tx)| same_path(tx.flow(), flow))
-            .map(|(id, _)| *id)
+            .map(|(id, _)| id)
             .collect();
-        ids.sort_unstable();
         for id in ids {
             if let Some(tx) = self.clients.get_mut(&id) {
                 if tx.on_transport_error(output!(self, now)) == Step::Terminated {
@@ -298,13 +297,12 @@ impl TransactionLayer {
                 }
             }
         }
-        let mut ids: Vec<u64> = self
+        let ids: Vec<u64> = self
             .servers
             .iter()
             .filter(|(_, tx)| same_path(tx.flow(), flow))
-            .map(|(id, _)| *id)
+            .map(|(id, _)| id)
             .collect();
-        ids.sort_unstable();
         for id in ids {
             self.remove_server(id);
         }
@@ -318,7 +316,7 @@ impl TransactionLayer {
                     let Some(tx) = self.clients.get_mut(&entry.id) else {
                         continue;
                     };
-                    if !tx.deadlines_mut().take_if_due(entry.timer, entry.at) {
+                    if !tx.deadlines_mut().take_if_due(entry.timer, entry.token) {
                         continue;
                     }
                     if tx.on_timer(entry.timer, output!(self, now)) == Step::Terminated {
@@ -329,7 +327,7 @@ impl TransactionLayer {
                     let Some(tx) = self.servers.get_mut(&entry.id) else {
                         continue;
                     };
-                    if !tx.deadlines_mut().take_if_due(entry.timer, entry.at) {
+                    if !tx.deadlines_mut().take_if_due(entry.timer, entry.token) {
                         continue;
                     }
                     if tx.on_timer(entry.timer, output!(self, now)) == Step::Terminated {
@@ -342,14 +340,14 @@ impl TransactionLayer {
 
     fn remove_client(&mut self, id: u64) {
         if let Some(tx) = self.clients.remove(&id) {
-            self.client_keys.remove(tx.key());
+            self.client_keys.remove(tx.key().as_ref());
         }
         self.compact_timers();
     }
 
     fn remove_server(&mut self, id: u64) {
         if let Some(tx) = self.servers.remove(&id) {
-            self.server_keys.remove(tx.key());
+            self.server_keys.remove(tx.key().as_ref());
             self.events.push_back(TransactionEvent::ServerTerminated {
                 id: ServerTransactionId(id),
             });
@@ -369,10 +367,10 @@ impl TransactionLayer {
         self.timers.retain(|e| match e.side {
             Side::Client => clients
                 .get(&e.id)
-                .is_some_and(|t| t.deadlines().is_armed_at(e.timer, e.at)),
+                .is_some_and(|t| t.deadlines().is_armed_at(e.timer, e.token)),
             Side::Server => servers
                 .get(&e.id)
-                .is_some_and(|t| t.deadlines().is_armed_at(e.timer, e.at)),
+                .is_some_and(|t| t.deadlines().is_armed_at(e.timer, e.token)),
         });
     }
 
@@ -411,6 +409,34 @@ impl TransactionLayer {
     #[cfg(test)]
     pub(crate) fn timer_entries(&self) -> usize {
         self.timers.len()
+    }
+
+    /// Bytes of messages (requests, responses, ACKs) client transaction `id` holds.
+    #[cfg(test)]
+    pub(crate) fn client_held_bytes(&self, id: ClientTransactionId) -> Option<usize> {
+        self.clients.get(&id.0).map(ClientTransaction::held_bytes)
+    }
+
+    /// Bytes of messages every live transaction holds, summed.
+    #[cfg(test)]
+    pub(crate) fn held_bytes(&self) -> usize {
+        let clients: usize = self
+            .clients
+            .values()
+            .map(ClientTransaction::held_bytes)
+            .sum();
+        let servers: usize = self
+            .servers
+            .values()
+            .map(ServerTransaction::held_bytes)
+            .sum();
+        clients + servers
+    }
+
+    /// Bytes of messages server transaction `id` holds.
+    #[cfg(test)]
+    pub(crate) fn server_held_bytes(&self, id: ServerTransactionId) -> Option<usize> {
+        self.servers.get(&id.0).map(ServerTransaction::held_bytes)
     }
 
     /// The state of server transaction `id`, `None` once terminated.

@@ -23,6 +23,7 @@ mod output;
 mod server;
 mod server_invite;
 mod server_non_invite;
+mod slab;
 mod timer;
 
 pub use client::ClientState;

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use sip_types::StatusCode;
 
-use super::key::ServerKey;
+use super::key::StoredKey;
 use super::output::{Output, Step};
 use super::server_invite::{ServerInvite, ServerInviteState};
 use super::server_non_invite::{ServerNonInvite, ServerNonInviteState};
@@ -34,7 +34,7 @@ impl ServerTransaction {
         }
     }
 
-    pub(crate) fn key(&self) -> &ServerKey {
+    pub(crate) fn key(&self) -> &StoredKey {
         match self {
             Self::Invite(t) => &t.key,
             Self::NonInvite(t) => &t.key,
@@ -59,6 +59,14 @@ impl ServerTransaction {
         match self {
             Self::Invite(t) => &mut t.deadlines,
             Self::NonInvite(t) => &mut t.deadlines,
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn held_bytes(&self) -> usize {
+        match self {
+            Self::Invite(t) => t.held_bytes(),
+            Self::NonInvite(t) => t.held_bytes(),
         }
     }
 

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use sip_types::{Message, StatusCode};
 
 use super::event::TransactionEvent;
-use super::key::ServerKey;
+use super::key::StoredKey;
 use super::output::{Output, Step};
 use super::timer::{Deadlines, Side, Timer};
 use crate::flow::Flow;
@@ -75,8 +75,10 @@ pub enum ServerInviteState {
 pub(crate) struct ServerInvite {
     pub(crate) id: u64,
     pub(crate) state: ServerInviteState,
-    pub(crate) key: ServerKey,
+    pub(crate) key: StoredKey,
     pub(crate) flow: Flow,
+    /// The last response sent, for retransmitted INVITEs (Proceeding, Completed) and Timer G
+    /// (Completed); dropped in Accepted and Confirmed, which never send it again.
     last_response: Option<Bytes>,
     interval: Duration,
     pub(crate) deadlines: Deadlines,
@@ -84,7 +86,7 @@ pub(crate) struct ServerInvite {
 
 impl ServerInvite {
     /// A new INVITE: enter Proceeding (the layer hands the request to the TU).
-    pub(crate) fn new(id: u64, key: ServerKey, flow: Flow) -> Self {
+    pub(crate) fn new(id: u64, key: StoredKey, flow: Flow) -> Self {
         Self {
             id,
             state: ServerInviteState::Proceeding,
@@ -120,6 +122,8 @@ impl ServerInvite {
                 self.deadlines.cancel(Timer::G);
                 self.deadlines.cancel(Timer::H);
                 self.state = ServerInviteState::Confirmed;
+                // Confirmed only absorbs ACKs until Timer I.
+                self.last_response = None;
                 if self.flow.transport.is_reliable() {
                     return Step::Terminated;
                 }
@@ -142,13 +146,19 @@ impl ServerInvite {
     ) -> (bool, Step) {
         match self.state {
             ServerInviteState::Proceeding => {
-                out.send(self.flow, bytes.clone());
-                self.last_response = Some(bytes);
                 if status.is_success() {
+                    // RFC 6026 §8.5: Accepted absorbs INVITE retransmissions; 2xx
+                    // retransmissions come from the TU. Nothing to keep.
+                    out.send(self.flow, bytes);
+                    self.last_response = None;
                     self.state = ServerInviteState::Accepted;
                     let l = out.config.t1_x64();
                     out.arm(&mut self.deadlines, Side::Server, self.id, Timer::L, l);
-                } else if status.is_final() {
+                    return (true, Step::Alive);
+                }
+                out.send(self.flow, bytes.clone());
+                self.last_response = Some(bytes);
+                if status.is_final() {
                     self.state = ServerInviteState::Completed;
                     if !self.flow.transport.is_reliable() {
                         self.interval = out.config.t1();
@@ -167,6 +177,12 @@ impl ServerInvite {
             }
             _ => (false, Step::Alive),
         }
+    }
+
+    /// Bytes of messages this transaction holds (tests of what each state keeps).
+    #[cfg(test)]
+    pub(crate) fn held_bytes(&self) -> usize {
+        self.last_response.as_ref().map_or(0, Bytes::len)
     }
 
     /// A timer of this transaction fired.

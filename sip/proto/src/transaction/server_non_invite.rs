@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use sip_types::StatusCode;
 
-use super::key::ServerKey;
+use super::key::StoredKey;
 use super::output::{Output, Step};
 use super::timer::{Deadlines, Side, Timer};
 use crate::flow::Flow;
@@ -64,15 +64,16 @@ pub enum ServerNonInviteState {
 pub(crate) struct ServerNonInvite {
     pub(crate) id: u64,
     pub(crate) state: ServerNonInviteState,
-    pub(crate) key: ServerKey,
+    pub(crate) key: StoredKey,
     pub(crate) flow: Flow,
+    /// The last response sent: what a retransmitted request gets, in Completed until Timer J.
     last_response: Option<Bytes>,
     pub(crate) deadlines: Deadlines,
 }
 
 impl ServerNonInvite {
     /// A new request: enter Trying (the layer hands the request to the TU).
-    pub(crate) fn new(id: u64, key: ServerKey, flow: Flow) -> Self {
+    pub(crate) fn new(id: u64, key: StoredKey, flow: Flow) -> Self {
         Self {
             id,
             state: ServerNonInviteState::Trying,
@@ -100,6 +101,12 @@ impl ServerNonInvite {
         if self.state == ServerNonInviteState::Completed {
             return (false, Step::Alive);
         }
+        if status.is_final() && self.flow.transport.is_reliable() {
+            // Timer J is zero: nothing to keep.
+            self.state = ServerNonInviteState::Completed;
+            out.send(self.flow, bytes);
+            return (true, Step::Terminated);
+        }
         out.send(self.flow, bytes.clone());
         self.last_response = Some(bytes);
         if status.is_provisional() {
@@ -107,12 +114,15 @@ impl ServerNonInvite {
             return (true, Step::Alive);
         }
         self.state = ServerNonInviteState::Completed;
-        if self.flow.transport.is_reliable() {
-            return (true, Step::Terminated);
-        }
         let j = out.config.t1_x64();
         out.arm(&mut self.deadlines, Side::Server, self.id, Timer::J, j);
         (true, Step::Alive)
+    }
+
+    /// Bytes of messages this transaction holds (tests of what each state keeps).
+    #[cfg(test)]
+    pub(crate) fn held_bytes(&self) -> usize {
+        self.last_response.as_ref().map_or(0, Bytes::len)
     }
 
     /// A timer of this transaction fired.

@@ -663,3 +663,180 @@ fn a_failed_new_connection_fails_the_request_sent_without_one() {
     ));
     assert!(c.layer.client_state(b).is_some());
 }
+
+// What each state keeps once it only waits (RFC 3261 §17: Timers D, I, J, K; RFC 6026: L, M),
+// and that what it keeps still does the job.
+
+#[test]
+fn client_invite_keeps_only_the_ack_in_completed_and_resends_it() {
+    let mut c = Clock::new();
+    let inv = invite("z9hG4bKa");
+    let id = c.send_request(inv.clone(), udp()).expect("id");
+    assert_eq!(c.layer.client_held_bytes(id), Some(inv.as_bytes().len()));
+    c.run_until(secs(0.6));
+    assert_eq!(c.sent.len(), 2, "Timer A still has the INVITE");
+    c.receive(response(486, "INVITE", "z9hG4bKa"), udp());
+    let ack = c.sent[2].1.bytes.clone();
+    assert!(ack.starts_with(b"ACK "));
+    assert_eq!(
+        c.layer.client_held_bytes(id),
+        Some(ack.len()),
+        "the INVITE is dropped, its ACK kept"
+    );
+    c.run_until(secs(20.0));
+    c.receive(response(486, "INVITE", "z9hG4bKa"), udp());
+    c.receive(response(486, "INVITE", "z9hG4bKa"), udp());
+    assert_eq!(statuses(&c.events), vec![486], "retransmissions absorbed");
+    assert_eq!(c.sent.len(), 5, "one ACK per retransmitted final");
+    assert_eq!(c.sent[3].1.bytes, ack, "the same ACK");
+    assert_eq!(c.sent[4].1.bytes, ack);
+    c.run_until(secs(33.0));
+    assert_eq!(c.layer.client_count(), 0, "Timer D");
+}
+
+#[test]
+fn client_invite_keeps_nothing_in_accepted() {
+    let mut c = Clock::new();
+    let id = c.send_request(invite("z9hG4bKa"), udp()).expect("id");
+    c.receive(response(180, "INVITE", "z9hG4bKa"), udp());
+    assert!(c.layer.client_held_bytes(id) > Some(0), "Proceeding");
+    c.receive(response(200, "INVITE", "z9hG4bKa"), udp());
+    assert_eq!(c.layer.client_held_bytes(id), Some(0));
+    c.run_until(secs(10.0));
+    c.receive(response(200, "INVITE", "z9hG4bKa"), udp());
+    assert_eq!(
+        statuses(&c.events),
+        vec![180, 200, 200],
+        "2xx still passed up"
+    );
+    assert_eq!(
+        c.sent.len(),
+        1,
+        "nothing sent by the transaction in Accepted"
+    );
+}
+
+#[test]
+fn client_non_invite_keeps_nothing_in_completed() {
+    let mut c = Clock::new();
+    let bye = request("BYE", ";branch=z9hG4bKb", 2, ";tag=b1");
+    let id = c.send_request(bye.clone(), udp()).expect("id");
+    assert_eq!(c.layer.client_held_bytes(id), Some(bye.as_bytes().len()));
+    c.receive(response(200, "BYE", "z9hG4bKb"), udp());
+    assert_eq!(c.layer.client_held_bytes(id), Some(0));
+    c.run_until(secs(4.0));
+    c.receive(response(200, "BYE", "z9hG4bKb"), udp());
+    assert_eq!(statuses(&c.events), vec![200], "retransmission absorbed");
+    assert_eq!(c.sent.len(), 1, "no Timer E after the final");
+    assert_eq!(
+        c.layer.client_state(id),
+        Some(ClientState::NonInvite(ClientNonInviteState::Completed))
+    );
+    c.run_until(secs(5.0));
+    assert_eq!(c.layer.client_count(), 0, "Timer K");
+}
+
+#[test]
+fn server_non_invite_keeps_its_final_for_retransmissions() {
+    let mut c = Clock::new();
+    let bye = request("BYE", ";branch=z9hG4bKb", 2, ";tag=b1");
+    c.receive(bye.clone(), udp());
+    let id = c.server_id();
+    let ok = response(200, "BYE", "z9hG4bKb");
+    assert!(c.respond(id, ok.clone()));
+    assert_eq!(c.layer.server_held_bytes(id), Some(ok.as_bytes().len()));
+    c.run_until(secs(31.0));
+    c.receive(bye, udp());
+    assert_eq!(c.sent.len(), 2);
+    assert_eq!(
+        &c.sent[1].1.bytes,
+        ok.as_bytes(),
+        "the stored final, resent"
+    );
+}
+
+#[test]
+fn server_invite_drops_its_response_when_confirmed_or_accepted() {
+    // 486: kept for Timer G and retransmitted INVITEs until the ACK, then dropped.
+    let mut c = Clock::new();
+    let inv = invite("z9hG4bKs");
+    c.receive(inv.clone(), udp());
+    let id = c.server_id();
+    let busy = response(486, "INVITE", "z9hG4bKs");
+    c.respond(id, busy.clone());
+    assert_eq!(c.layer.server_held_bytes(id), Some(busy.as_bytes().len()));
+    c.receive(inv.clone(), udp());
+    c.run_until(secs(0.5));
+    assert_eq!(
+        c.sent.len(),
+        3,
+        "486, again for the INVITE, again for Timer G"
+    );
+    assert!(c.sent.iter().all(|(_, t)| t.bytes == busy.as_bytes()));
+    c.receive(request("ACK", ";branch=z9hG4bKs", 1, ";tag=b1"), udp());
+    assert_eq!(
+        c.layer.server_state(id),
+        Some(ServerState::Invite(ServerInviteState::Confirmed))
+    );
+    assert_eq!(c.layer.server_held_bytes(id), Some(0));
+    c.receive(inv, udp());
+    c.run_until(secs(3.0));
+    assert_eq!(c.sent.len(), 3, "Confirmed sends nothing");
+
+    // 2xx: Accepted never resends it; the TU's retransmissions go out.
+    let mut c = Clock::new();
+    let inv = invite("z9hG4bKs");
+    c.receive(inv.clone(), udp());
+    let id = c.server_id();
+    c.respond(id, response(180, "INVITE", "z9hG4bKs"));
+    assert!(
+        c.layer.server_held_bytes(id) > Some(0),
+        "Proceeding keeps the 180"
+    );
+    c.receive(inv.clone(), udp());
+    assert_eq!(c.sent.len(), 2, "180 resent for the retransmitted INVITE");
+    let ok = response(200, "INVITE", "z9hG4bKs");
+    c.respond(id, ok.clone());
+    assert_eq!(c.layer.server_held_bytes(id), Some(0));
+    c.receive(inv, udp());
+    assert_eq!(
+        c.sent.len(),
+        3,
+        "INVITE retransmission absorbed in Accepted"
+    );
+    assert!(c.respond(id, ok.clone()));
+    assert_eq!(
+        &c.sent[3].1.bytes,
+        ok.as_bytes(),
+        "the TU's 2xx retransmission"
+    );
+}
+
+#[test]
+fn cancel_after_the_final_still_finds_its_invite() {
+    for code in [486, 200] {
+        let mut c = Clock::new();
+        c.receive(invite("z9hG4bKs"), udp());
+        let invite_id = c.server_id();
+        c.respond(invite_id, response(code, "INVITE", "z9hG4bKs"));
+        c.take_events();
+        c.receive(request("CANCEL", ";branch=z9hG4bKs", 1, ""), udp());
+        let events = c.take_events();
+        assert!(
+            matches!(
+                events.as_slice(),
+                [TransactionEvent::Request { cancels: Some(t), .. }] if *t == invite_id
+            ),
+            "{code}: {events:?}"
+        );
+    }
+}
+
+#[test]
+fn a_transaction_stays_small() {
+    // Every live transaction costs its slot for up to 32 s (Timers J, L, M): a guard against
+    // growing it by accident (it was ~330 bytes with `Bytes` keys and `Instant` deadlines).
+    assert!(size_of::<server::ServerTransaction>() <= 176);
+    assert!(size_of::<client::ClientTransaction>() <= 184);
+    assert!(size_of::<timer::Entry>() <= 32);
+}

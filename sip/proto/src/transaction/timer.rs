@@ -1,6 +1,7 @@
 //! The RFC 3261 §17 timers (Table 4 of Appendix A) plus RFC 6026's L and M, and the deadline
-//! queue: a binary heap with lazy deletion. Each transaction remembers the one deadline armed
-//! in each of its three slots; a popped heap entry fires only if it is still that deadline.
+//! queue: a binary heap with lazy deletion. Each transaction remembers, per slot, a token for
+//! the one timer armed there (4 bytes, where the deadline itself took 24); a popped heap entry
+//! fires only if its token is still the slot's.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -39,6 +40,11 @@ pub enum Timer {
 }
 
 impl Timer {
+    /// A code in 1..=12 for tokens (see [`Deadlines`]).
+    fn code(self) -> u32 {
+        self as u32 + 1
+    }
+
     /// The slot the timer occupies: retransmission (A, E, G), timeout (B, F, H) or wait (the
     /// rest). A transaction runs at most one timer per slot.
     fn slot(self) -> usize {
@@ -57,16 +63,21 @@ pub(crate) enum Side {
     Server,
 }
 
-/// The deadlines a transaction has armed, one per slot.
+/// The timers a transaction has armed, one token per slot (0: none). A token is the arming's
+/// serial number shifted left four bits, or'ed with the timer's code: it names the timer and
+/// tells this arming from earlier ones of the same slot, whose heap entries are then stale.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Deadlines([Option<(Instant, Timer)>; 3]);
+pub(crate) struct Deadlines([u32; 3]);
+
+/// The low four bits of a token: which timer.
+const TIMER_BITS: u32 = 0xf;
 
 impl Deadlines {
-    /// True if `timer` is armed for `at` (the heap entry is live); disarms it.
-    pub(crate) fn take_if_due(&mut self, timer: Timer, at: Instant) -> bool {
+    /// True if `timer` is armed with `token` (the heap entry is live); disarms it.
+    pub(crate) fn take_if_due(&mut self, timer: Timer, token: u32) -> bool {
         match self.0.get_mut(timer.slot()) {
-            Some(slot) if *slot == Some((at, timer)) => {
-                *slot = None;
+            Some(slot) if *slot == token && token != 0 => {
+                *slot = 0;
                 true
             }
             _ => false,
@@ -76,37 +87,41 @@ impl Deadlines {
     /// Disarm `timer` (its heap entry becomes stale).
     pub(crate) fn cancel(&mut self, timer: Timer) {
         if let Some(slot) = self.0.get_mut(timer.slot()) {
-            if matches!(slot, Some((_, t)) if *t == timer) {
-                *slot = None;
+            if *slot != 0 && *slot & TIMER_BITS == timer.code() {
+                *slot = 0;
             }
         }
     }
 
-    /// True if `timer` is armed for `at` (a heap entry for it is live).
-    pub(crate) fn is_armed_at(&self, timer: Timer, at: Instant) -> bool {
-        matches!(self.0.get(timer.slot()), Some(Some(armed)) if *armed == (at, timer))
+    /// True if `timer` is armed with `token` (a heap entry for it is live).
+    pub(crate) fn is_armed_at(&self, timer: Timer, token: u32) -> bool {
+        token != 0 && self.0.get(timer.slot()) == Some(&token)
     }
 
     /// True if `timer` is armed.
     #[cfg(test)]
     pub(crate) fn is_armed(&self, timer: Timer) -> bool {
-        matches!(self.0.get(timer.slot()), Some(Some((_, t))) if *t == timer)
+        matches!(self.0.get(timer.slot()), Some(&t) if t != 0 && t & TIMER_BITS == timer.code())
     }
 }
 
-/// One heap entry: fire `timer` of transaction `id` on `side` at `at`.
+/// One heap entry: fire `timer` of transaction `id` on `side` at `at`, if the transaction's
+/// slot still holds `token`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Entry {
     pub(crate) at: Instant,
     pub(crate) side: Side,
     pub(crate) id: u64,
     pub(crate) timer: Timer,
+    pub(crate) token: u32,
 }
 
 /// Every armed deadline, earliest first, stale entries included until they surface.
 #[derive(Debug, Default)]
 pub(crate) struct TimerQueue {
     heap: BinaryHeap<Reverse<Entry>>,
+    /// Serial number of the last arming (wraps after 2^28: a transaction lives for seconds).
+    serial: u32,
 }
 
 impl TimerQueue {
@@ -114,6 +129,7 @@ impl TimerQueue {
     pub(crate) fn with_capacity(capacity: usize) -> Self {
         Self {
             heap: BinaryHeap::with_capacity(capacity),
+            serial: 0,
         }
     }
 
@@ -126,14 +142,18 @@ impl TimerQueue {
         timer: Timer,
         at: Instant,
     ) {
+        self.serial = self.serial.wrapping_add(1) & (u32::MAX >> 4);
+        // Never zero: the code of every timer is at least 1.
+        let token = (self.serial << 4) | timer.code();
         if let Some(slot) = deadlines.0.get_mut(timer.slot()) {
-            *slot = Some((at, timer));
+            *slot = token;
         }
         self.heap.push(Reverse(Entry {
             at,
             side,
             id,
             timer,
+            token,
         }));
     }
 
@@ -196,32 +216,34 @@ mod tests {
         assert_eq!(q.len(), 3);
         assert_eq!(q.next_deadline(), Some(t0 + Duration::from_millis(500)));
 
-        let stale = q.pop_due(t0 + Duration::from_secs(1)).map(|e| e.at);
-        assert_eq!(stale, Some(t0 + Duration::from_millis(500)));
-        assert!(!d.take_if_due(Timer::E, t0 + Duration::from_millis(500)));
+        let stale = q.pop_due(t0 + Duration::from_secs(1)).expect("due");
+        assert_eq!(stale.at, t0 + Duration::from_millis(500));
+        assert!(d.is_armed(Timer::E));
+        assert!(!d.is_armed_at(Timer::E, stale.token));
+        assert!(!d.take_if_due(Timer::E, stale.token));
 
-        let live = q.pop_due(t0 + Duration::from_secs(1));
+        let live = q.pop_due(t0 + Duration::from_secs(1)).expect("due");
         assert!(matches!(
             live,
-            Some(Entry {
+            Entry {
                 timer: Timer::E,
                 id: 7,
                 ..
-            })
+            }
         ));
-        assert!(d.take_if_due(Timer::E, t0 + Duration::from_secs(1)));
+        assert!(d.is_armed_at(Timer::E, live.token));
+        assert!(d.take_if_due(Timer::E, live.token));
+        assert!(!d.take_if_due(Timer::E, live.token), "once");
         assert!(!d.is_armed(Timer::E));
         assert!(q.pop_due(t0 + Duration::from_secs(1)).is_none());
 
+        // Cancelling another timer of the slot leaves F armed; cancelling F does not.
+        d.cancel(Timer::H);
+        assert!(d.is_armed(Timer::F));
         d.cancel(Timer::F);
-        let f = q.pop_due(t0 + Duration::from_secs(40));
-        assert!(matches!(
-            f,
-            Some(Entry {
-                timer: Timer::F,
-                ..
-            })
-        ));
-        assert!(!d.take_if_due(Timer::F, t0 + Duration::from_secs(32)));
+        assert!(!d.is_armed(Timer::F));
+        let f = q.pop_due(t0 + Duration::from_secs(40)).expect("due");
+        assert_eq!(f.timer, Timer::F);
+        assert!(!d.take_if_due(Timer::F, f.token));
     }
 }
