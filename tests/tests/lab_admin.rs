@@ -7,66 +7,39 @@
 #![allow(clippy::unwrap_used)]
 
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
-use std::time::Duration;
 
 use ims_e2e::{Credentials, Ue};
-use ims_lab::{Lab, LabConfig, LabOptions};
+use ims_lab::Lab;
 use imsctl::admin_client::{AdminClient, ClientError};
 use serde_json::{json, Value};
 use sip_types::{Method, StatusCode};
 
+mod common;
+
+/// The lab and a client on its HSS's admin API.
 struct Bed {
-    lab: Option<Lab>,
+    inner: common::Bed,
     ip: IpAddr,
-    dir: PathBuf,
     admin: AdminClient,
 }
 
 impl Bed {
     async fn start(n: u8) -> Self {
-        if let Ok(level) = std::env::var("IMS_E2E_LOG") {
-            static ONCE: std::sync::Once = std::sync::Once::new();
-            ONCE.call_once(|| role_kit::init_tracing(&level));
-        }
         let ip = IpAddr::from([127, 0, 5, n]);
-        let dir = std::env::temp_dir().join(format!("ims-e2e-admin-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let options = LabOptions {
-            ip,
-            data_dir: dir.clone(),
-            log_level: None,
-        };
-        let lab = Lab::start(LabConfig::prepare(&options).unwrap())
-            .await
-            .unwrap();
-        lab.wait_ready(Duration::from_secs(10)).await.unwrap();
+        let inner = common::Bed::start(ip, "e2e-admin").await;
         // roles/config/hss.toml's [admin] section, rendered onto the lab's address.
-        let admin_addr = lab.hss.admin_addr().unwrap();
+        let admin_addr = inner.lab().hss.admin_addr().unwrap();
         assert_eq!(admin_addr, SocketAddr::new(ip, 9100));
         let admin = AdminClient::new(&format!("http://{admin_addr}"), None).unwrap();
-        Self {
-            lab: Some(lab),
-            ip,
-            dir,
-            admin,
-        }
+        Self { inner, ip, admin }
     }
 
     fn lab(&self) -> &Lab {
-        self.lab.as_ref().unwrap()
+        self.inner.lab()
     }
 
     async fn ue(&self, name: &str, credentials: Credentials) -> Ue {
-        Ue::bind(
-            self.ip,
-            name,
-            "ims.test",
-            credentials,
-            self.lab().pcscf_udp().unwrap(),
-        )
-        .await
-        .unwrap()
+        self.inner.ue(name, credentials).await
     }
 
     async fn registered(&self, name: &str) -> Ue {
@@ -114,11 +87,8 @@ impl Bed {
             .len()
     }
 
-    async fn stop(mut self) {
-        if let Some(lab) = self.lab.take() {
-            lab.stop().await;
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
+    async fn stop(self) {
+        self.inner.stop().await;
     }
 }
 
@@ -213,7 +183,7 @@ async fn deregister_with_the_scscf_gone_names_it_and_changes_nothing() {
     let mut bed = Bed::start(12).await;
     let _alice = bed.registered("alice").await;
     // The S-CSCF stops (its Diameter connection to the HSS closes with DPR).
-    let lab = bed.lab.take().unwrap();
+    let lab = bed.inner.take_lab().unwrap();
     lab.pcscf.stop().await;
     lab.icscf.stop().await;
     lab.scscf.stop().await;
@@ -249,7 +219,7 @@ async fn deregister_with_the_scscf_gone_names_it_and_changes_nothing() {
     lab.cdf.stop().await;
     lab.ocs.stop().await;
     lab.hss.stop().await;
-    let _ = std::fs::remove_dir_all(&bed.dir);
+    bed.stop().await;
 }
 
 /// An iFC sending the INVITEs the user originates (session case 0) to `as_addr`.

@@ -5,12 +5,11 @@
 #![allow(clippy::unwrap_used)]
 
 use std::net::IpAddr;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use ims_cdf::{CdrStore, RecordType, TimeRange};
 use ims_e2e::{Credentials, Ue};
-use ims_lab::{Lab, LabConfig, LabOptions};
+use ims_lab::Lab;
 use ims_store::SqlOptions;
 use sip_types::{Method, StatusCode};
 
@@ -20,21 +19,8 @@ const DEMO_BALANCE: i64 = 100_000_000;
 const ONE_MINUTE: i64 = 600_000;
 const ONE_MESSAGE: i64 = 100_000;
 
-async fn start(n: u8) -> (Lab, IpAddr, PathBuf) {
-    let ip = IpAddr::from([127, 0, 4, n]);
-    let dir = std::env::temp_dir().join(format!("ims-e2e-chg-{}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let options = LabOptions {
-        ip,
-        data_dir: dir.clone(),
-        log_level: None,
-    };
-    let lab = Lab::start(LabConfig::prepare(&options).unwrap())
-        .await
-        .unwrap();
-    lab.wait_ready(Duration::from_secs(10)).await.unwrap();
-    (lab, ip, dir)
-}
+mod common;
+use common::Bed;
 
 async fn balance(lab: &Lab, account: &str) -> i64 {
     lab.ocs
@@ -48,13 +34,18 @@ async fn balance(lab: &Lab, account: &str) -> i64 {
 
 /// The CDF's records, waiting up to 10 s for at least `want` of them (the S-CSCF's spool
 /// sends them asynchronously).
-async fn records(dir: &std::path::Path, want: usize) -> Vec<ims_cdf::Cdr> {
+/// The CDF's records once `done` holds for them (the ACRs are sent asynchronously, in no
+/// fixed order across sessions), or after 10 s whatever is there.
+async fn records(
+    dir: &std::path::Path,
+    done: impl Fn(&[ims_cdf::Cdr]) -> bool,
+) -> Vec<ims_cdf::Cdr> {
     let url = format!("sqlite://{}", dir.join("cdf.db").display());
     let store = CdrStore::open(&SqlOptions::new(url)).await.unwrap();
     let mut got = Vec::new();
     for _ in 0..100 {
         got = store.records(&TimeRange::default()).await.unwrap();
-        if got.len() >= want {
+        if done(&got) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -65,7 +56,8 @@ async fn records(dir: &std::path::Path, want: usize) -> Vec<ims_cdf::Cdr> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_and_a_message_are_charged_online_and_recorded_offline() {
-    let (lab, ip, dir) = start(1).await;
+    let bed = Bed::start(IpAddr::from([127, 0, 4, 1]), "e2e-chg").await;
+    let (lab, ip, dir) = (bed.lab(), bed.ip, bed.dir().to_path_buf());
     let pcscf = lab.pcscf_udp().unwrap();
     let mut alice = Ue::bind(ip, "alice", "ims.test", Credentials::demo_aka(), pcscf)
         .await
@@ -87,7 +79,7 @@ async fn a_call_and_a_message_are_charged_online_and_recorded_offline() {
         bob.register(600, "MD5").await.unwrap().status(),
         Some(StatusCode::OK)
     );
-    assert_eq!(balance(&lab, "alice").await, DEMO_BALANCE);
+    assert_eq!(balance(lab, "alice").await, DEMO_BALANCE);
 
     // A short call: one started minute.
     let (invite_text, _) = alice.request(Method::INVITE, "sip:bob@ims.test", "", None);
@@ -142,7 +134,7 @@ async fn a_call_and_a_message_are_charged_online_and_recorded_offline() {
 
     let mut after = 0;
     for _ in 0..50 {
-        after = balance(&lab, "alice").await;
+        after = balance(lab, "alice").await;
         if after == DEMO_BALANCE - ONE_MINUTE - ONE_MESSAGE {
             break;
         }
@@ -150,14 +142,26 @@ async fn a_call_and_a_message_are_charged_online_and_recorded_offline() {
     }
     assert_eq!(after, DEMO_BALANCE - ONE_MINUTE - ONE_MESSAGE);
     assert_eq!(
-        balance(&lab, "bob").await,
+        balance(lab, "bob").await,
         DEMO_BALANCE,
         "the callee pays nothing"
     );
 
     // Offline: START and STOP of the call with its ICID, EVENTs for the MESSAGE and the
     // registrations.
-    let cdrs = records(&dir, 6).await;
+    let has = |cdrs: &[ims_cdf::Cdr], kind: RecordType, method: &str| {
+        cdrs.iter()
+            .any(|c| c.record.record_type == kind && c.record.sip_method.as_deref() == Some(method))
+    };
+    let cdrs = records(&dir, |cdrs| {
+        has(cdrs, RecordType::Start, "INVITE")
+            && cdrs
+                .iter()
+                .any(|c| c.record.record_type == RecordType::Stop)
+            && has(cdrs, RecordType::Event, "MESSAGE")
+            && has(cdrs, RecordType::Event, "REGISTER")
+    })
+    .await;
     let start = cdrs
         .iter()
         .find(|c| {
@@ -185,13 +189,13 @@ async fn a_call_and_a_message_are_charged_online_and_recorded_offline() {
         .iter()
         .any(|c| c.record.record_type == RecordType::Event
             && c.record.sip_method.as_deref() == Some("REGISTER")));
-    lab.stop().await;
-    let _ = std::fs::remove_dir_all(&dir);
+    bed.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_caller_without_credit_gets_402() {
-    let (lab, ip, dir) = start(2).await;
+    let bed = Bed::start(IpAddr::from([127, 0, 4, 2]), "e2e-chg").await;
+    let (lab, ip) = (bed.lab(), bed.ip);
     // dave: a subscriber like the demo ones, with an account holding nothing.
     let store = lab.hss.hss().store();
     store
@@ -246,6 +250,5 @@ async fn a_caller_without_credit_gets_402() {
         .recv_within(Duration::from_millis(300), "nothing")
         .await
         .is_err());
-    lab.stop().await;
-    let _ = std::fs::remove_dir_all(&dir);
+    bed.stop().await;
 }

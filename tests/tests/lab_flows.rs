@@ -5,70 +5,12 @@
 #![allow(clippy::unwrap_used)]
 
 use std::net::IpAddr;
-use std::path::PathBuf;
 
-use ims_e2e::{Credentials, Ue};
-use ims_lab::{Lab, LabConfig, LabOptions};
+use ims_e2e::Credentials;
 use sip_types::{HeaderName, Method, StatusCode};
 
-struct Bed {
-    lab: Option<Lab>,
-    ip: IpAddr,
-    dir: PathBuf,
-}
-
-impl Bed {
-    async fn start(n: u8) -> Self {
-        // IMS_E2E_LOG=debug shows what every role did (one subscriber per process: the
-        // first test to start installs it).
-        if let Ok(level) = std::env::var("IMS_E2E_LOG") {
-            static ONCE: std::sync::Once = std::sync::Once::new();
-            ONCE.call_once(|| role_kit::init_tracing(&level));
-        }
-        let ip = IpAddr::from([127, 0, 3, n]);
-        let dir = std::env::temp_dir().join(format!("ims-e2e-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let options = LabOptions {
-            ip,
-            data_dir: dir.clone(),
-            log_level: None,
-        };
-        let lab = Lab::start(LabConfig::prepare(&options).unwrap())
-            .await
-            .unwrap();
-        lab.wait_ready(std::time::Duration::from_secs(10))
-            .await
-            .unwrap();
-        Self {
-            lab: Some(lab),
-            ip,
-            dir,
-        }
-    }
-
-    fn lab(&self) -> &Lab {
-        self.lab.as_ref().unwrap()
-    }
-
-    async fn ue(&self, name: &str, credentials: Credentials) -> Ue {
-        Ue::bind(
-            self.ip,
-            name,
-            "ims.test",
-            credentials,
-            self.lab().pcscf_udp().unwrap(),
-        )
-        .await
-        .unwrap()
-    }
-
-    async fn stop(mut self) {
-        if let Some(lab) = self.lab.take() {
-            lab.stop().await;
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+mod common;
+use common::Bed;
 
 async fn bindings(bed: &Bed, aor: &str) -> usize {
     let now = std::time::SystemTime::now()
@@ -87,7 +29,7 @@ async fn bindings(bed: &Bed, aor: &str) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aka_registration_reregistration_and_deregistration() {
-    let bed = Bed::start(1).await;
+    let bed = Bed::start(IpAddr::from([127, 0, 3, 1]), "e2e").await;
     let mut alice = bed.ue("alice", Credentials::demo_aka()).await;
     let ok = alice.register(600, "AKAv1-MD5").await.unwrap();
     assert_eq!(ok.status(), Some(StatusCode::OK), "{ok:?}");
@@ -117,7 +59,7 @@ async fn aka_registration_reregistration_and_deregistration() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn digest_registration_and_wrong_password() {
-    let bed = Bed::start(2).await;
+    let bed = Bed::start(IpAddr::from([127, 0, 3, 2]), "e2e").await;
     let mut bob = bed
         .ue("bob", Credentials::Password("bob-secret".into()))
         .await;
@@ -136,7 +78,7 @@ async fn digest_registration_and_wrong_password() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_user_is_forbidden() {
-    let bed = Bed::start(3).await;
+    let bed = Bed::start(IpAddr::from([127, 0, 3, 3]), "e2e").await;
     let mut mallory = bed.ue("mallory", Credentials::demo_aka()).await;
     let refused = mallory.register(600, "AKAv1-MD5").await.unwrap();
     assert_eq!(refused.status(), Some(StatusCode::FORBIDDEN), "{refused:?}");
@@ -145,7 +87,7 @@ async fn unknown_user_is_forbidden() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqn_resynchronisation() {
-    let bed = Bed::start(4).await;
+    let bed = Bed::start(IpAddr::from([127, 0, 3, 4]), "e2e").await;
     let mut alice = bed.ue("alice", Credentials::demo_aka()).await;
     // The USIM has seen SQNs far ahead of the HSS (e.g. another network's).
     assert!(alice.advance_sqn(1 << 20));
@@ -156,7 +98,7 @@ async fn sqn_resynchronisation() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn message_and_call_between_registered_users() {
-    let bed = Bed::start(5).await;
+    let bed = Bed::start(IpAddr::from([127, 0, 3, 5]), "e2e").await;
     let mut alice = bed.ue("alice", Credentials::demo_aka()).await;
     let mut bob = bed
         .ue("bob", Credentials::Password("bob-secret".into()))
@@ -241,7 +183,7 @@ async fn message_and_call_between_registered_users() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_that_cannot_connect() {
-    let bed = Bed::start(6).await;
+    let bed = Bed::start(IpAddr::from([127, 0, 3, 6]), "e2e").await;
     let mut alice = bed.ue("alice", Credentials::demo_aka()).await;
     // Not registered yet: the P-CSCF refuses.
     let (invite, _) = alice.request(Method::INVITE, "sip:bob@ims.test", "", None);
@@ -272,7 +214,7 @@ async fn calls_that_cannot_connect() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn call_forks_to_every_registered_contact() {
-    let bed = Bed::start(7).await;
+    let bed = Bed::start(IpAddr::from([127, 0, 3, 7]), "e2e").await;
     let mut alice = bed.ue("alice", Credentials::demo_aka()).await;
     let mut phone = bed
         .ue("bob", Credentials::Password("bob-secret".into()))
@@ -324,7 +266,7 @@ async fn call_forks_to_every_registered_contact() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_and_hostile_requests_change_nothing() {
-    let bed = Bed::start(8).await;
+    let bed = Bed::start(IpAddr::from([127, 0, 3, 8]), "e2e").await;
     let mut alice = bed.ue("alice", Credentials::demo_aka()).await;
     let mut bob = bed
         .ue("bob", Credentials::Password("bob-secret".into()))
@@ -433,7 +375,7 @@ async fn relay_as(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn originating_ifc_sends_the_invite_through_an_application_server() {
-    let bed = Bed::start(9).await;
+    let bed = Bed::start(IpAddr::from([127, 0, 3, 9]), "e2e").await;
     let app_server = tokio::net::UdpSocket::bind((bed.ip, 0)).await.unwrap();
     let as_addr = app_server.local_addr().unwrap();
     // alice's profile: INVITEs she originates (session case 0) go to the AS.
