@@ -73,18 +73,7 @@ impl Bed {
     }
 
     async fn bindings(&self, aor: &str) -> usize {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        self.lab()
-            .scscf
-            .shared()
-            .registrations
-            .lookup(aor, now)
-            .await
-            .unwrap()
-            .len()
+        self.inner.bindings(aor).await
     }
 
     async fn stop(self) {

@@ -12,21 +12,6 @@ use sip_types::{HeaderName, Method, StatusCode};
 mod common;
 use common::Bed;
 
-async fn bindings(bed: &Bed, aor: &str) -> usize {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    bed.lab()
-        .scscf
-        .shared()
-        .registrations
-        .lookup(aor, now)
-        .await
-        .unwrap()
-        .len()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aka_registration_reregistration_and_deregistration() {
     let bed = Bed::start(IpAddr::from([127, 0, 3, 1]), "e2e").await;
@@ -45,15 +30,15 @@ async fn aka_registration_reregistration_and_deregistration() {
     assert!(ok
         .header_values(HeaderName::CONTACT)
         .any(|c| c.text.contains(&alice.addr.to_string()) && c.text.contains("expires=")));
-    assert_eq!(bindings(&bed, "sip:alice@ims.test").await, 1);
+    assert_eq!(bed.bindings("sip:alice@ims.test").await, 1);
 
     let again = alice.register(600, "AKAv1-MD5").await.unwrap();
     assert_eq!(again.status(), Some(StatusCode::OK));
-    assert_eq!(bindings(&bed, "sip:alice@ims.test").await, 1);
+    assert_eq!(bed.bindings("sip:alice@ims.test").await, 1);
 
     let gone = alice.register(0, "AKAv1-MD5").await.unwrap();
     assert_eq!(gone.status(), Some(StatusCode::OK));
-    assert_eq!(bindings(&bed, "sip:alice@ims.test").await, 0);
+    assert_eq!(bed.bindings("sip:alice@ims.test").await, 0);
     bed.stop().await;
 }
 
@@ -65,14 +50,14 @@ async fn digest_registration_and_wrong_password() {
         .await;
     let ok = bob.register(600, "MD5").await.unwrap();
     assert_eq!(ok.status(), Some(StatusCode::OK), "{ok:?}");
-    assert_eq!(bindings(&bed, "sip:bob@ims.test").await, 1);
+    assert_eq!(bed.bindings("sip:bob@ims.test").await, 1);
 
     let mut mallory_as_carol = bed
         .ue("carol", Credentials::Password("not-her-secret".into()))
         .await;
     let refused = mallory_as_carol.register(600, "MD5").await.unwrap();
     assert_eq!(refused.status(), Some(StatusCode::FORBIDDEN), "{refused:?}");
-    assert_eq!(bindings(&bed, "sip:carol@ims.test").await, 0);
+    assert_eq!(bed.bindings("sip:carol@ims.test").await, 0);
     bed.stop().await;
 }
 
@@ -234,7 +219,7 @@ async fn call_forks_to_every_registered_contact() {
             Some(StatusCode::OK)
         );
     }
-    assert_eq!(bindings(&bed, "sip:bob@ims.test").await, 2);
+    assert_eq!(bed.bindings("sip:bob@ims.test").await, 2);
     let (invite, _) = alice.request(Method::INVITE, "sip:bob@ims.test", "", None);
     alice.send(invite.as_bytes()).await.unwrap();
     let at_phone = phone.recv("INVITE at the phone").await.unwrap();
@@ -304,7 +289,7 @@ async fn malformed_and_hostile_requests_change_nothing() {
         ),
         "{answer:?}"
     );
-    assert_eq!(bindings(&bed, "sip:alice@ims.test").await, 0);
+    assert_eq!(bed.bindings("sip:alice@ims.test").await, 0);
 
     // A registered UE claiming someone else's identity: the P-CSCF asserts its own.
     assert_eq!(

@@ -181,7 +181,9 @@ impl Registrations {
             .map(|i| Self::binding(entry, i))
     }
 
-    /// Live bindings registered from `transport` and `remote` (the UE's source address).
+    /// Live bindings registered from `transport` and `remote` (the UE's source address); the
+    /// decisions use [`Registrations::originating`], which copies one binding.
+    #[cfg(test)]
     pub fn by_flow(&self, transport: Transport, remote: SocketAddr, now: Instant) -> Vec<Binding> {
         let Some(keys) = self.flows.get(&(transport, remote)) else {
             return Vec::new();

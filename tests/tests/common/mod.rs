@@ -73,6 +73,22 @@ impl Bed {
         .unwrap()
     }
 
+    /// How many live bindings the S-CSCF holds for `aor`.
+    pub(crate) async fn bindings(&self, aor: &str) -> usize {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        self.lab()
+            .scscf
+            .shared()
+            .registrations
+            .lookup(aor, now)
+            .await
+            .unwrap()
+            .len()
+    }
+
     /// Stop every role and remove the data directory.
     pub(crate) async fn stop(mut self) {
         if let Some(lab) = self.lab.take() {
