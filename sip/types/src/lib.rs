@@ -10,6 +10,7 @@
 pub mod auth;
 pub mod builder;
 pub mod cseq;
+pub mod decimal;
 pub mod edit;
 pub mod error;
 pub mod header_name;
@@ -26,6 +27,7 @@ pub mod via;
 
 pub use builder::{RequestBuilder, ResponseBuilder};
 pub use cseq::CSeq;
+pub use decimal::Decimal;
 pub use edit::Edits;
 pub use error::{ParseError, ParseErrorKind};
 pub use header_name::HeaderName;

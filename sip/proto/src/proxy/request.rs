@@ -348,22 +348,7 @@ fn received_rport(request: &Message, top: &HeaderValue<'_>, flow: &Flow) -> Opti
 
 /// `n` in decimal, without the formatting machinery.
 fn push_decimal(out: &mut String, n: u32) {
-    let mut digits = [0u8; 10];
-    let mut i = digits.len();
-    let mut n = n;
-    loop {
-        i -= 1;
-        if let Some(d) = digits.get_mut(i) {
-            *d = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 || i == 0 {
-            break;
-        }
-    }
-    for &d in digits.get(i..).unwrap_or_default() {
-        out.push(char::from(d));
-    }
+    out.push_str(sip_types::Decimal::new(u64::from(n)).as_str());
 }
 
 /// The decremented Max-Forwards value (§16.6 step 3), capped at 255: static text, no
