@@ -23,7 +23,7 @@ pub mod subscriber;
 pub use error::StoreError;
 pub use registration::{
     Binding, BindingKey, Flow, MemoryRegistrationStore, PushInfo, RedisRegistrationStore,
-    RegistrationStore, SqlRegistrationStore,
+    RegistrationStore, SqlRegistrationStore, WriteThroughStore,
 };
 pub use sql::{SqlBackend, SqlOptions, SqlPool};
 pub use subscriber::{

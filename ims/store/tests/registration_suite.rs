@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use common::{with_backend, Kind};
-use ims_store::{Binding, BindingKey, Flow, PushInfo, RegistrationStore};
+use ims_store::{Binding, BindingKey, Flow, PushInfo, RegistrationStore, WriteThroughStore};
 
 const AOR: &str = "sip:alice@ims.example.com";
 
@@ -196,9 +196,81 @@ async fn run(kind: Kind) {
     .await;
 }
 
+/// The suite through a [`WriteThroughStore`] over `kind`, then `all()` and a reload.
+async fn run_write_through(kind: Kind) {
+    with_backend(kind, |b| async move {
+        let backing = b.registrations();
+        let store = WriteThroughStore::load(Arc::clone(&backing))
+            .await
+            .expect("load");
+        upsert_and_lookup(&store).await;
+        // What the cache holds is what the backing store holds.
+        let held = store.all().await.expect("all");
+        assert_eq!(held.len(), 4);
+        assert_eq!(
+            contacts(&backing.all().await.expect("all")),
+            contacts(&held)
+        );
+        let reloaded = WriteThroughStore::load(Arc::clone(&backing))
+            .await
+            .expect("reload");
+        assert_eq!(
+            contacts(&reloaded.all().await.expect("all")),
+            contacts(&held)
+        );
+        expire_and_remove(&store).await;
+        many_expire_in_batches(&store).await;
+        assert!(backing.all().await.expect("all").is_empty());
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn memory_backend() {
     run(Kind::Memory).await;
+}
+
+#[tokio::test]
+async fn write_through_sqlite() {
+    run_write_through(Kind::Sqlite).await;
+}
+
+#[tokio::test]
+async fn write_through_postgres() {
+    run_write_through(Kind::Postgres).await;
+}
+
+#[tokio::test]
+async fn write_through_redis() {
+    run_write_through(Kind::Redis).await;
+}
+
+/// Reads come from memory: a binding written behind the cache's back is not seen, and a
+/// binding that expired while the process was down is handed out by the first expiry.
+#[tokio::test]
+async fn write_through_serves_memory_and_expires_what_it_loaded() {
+    let backing: Arc<dyn RegistrationStore> = Arc::new(ims_store::MemoryRegistrationStore::new());
+    backing
+        .upsert(&binding(AOR, "sip:old@h", 100, 1))
+        .await
+        .expect("upsert");
+    let store = WriteThroughStore::load(Arc::clone(&backing))
+        .await
+        .expect("load");
+    backing
+        .upsert(&binding("sip:other@x", "sip:o@h", 50, 1))
+        .await
+        .expect("upsert");
+    assert!(store
+        .lookup("sip:other@x", 0)
+        .await
+        .expect("lookup")
+        .is_empty());
+    assert!(store.expire(99).await.expect("expire").is_empty());
+    let gone = store.expire(100).await.expect("expire");
+    // The backing store's answer is authoritative: both due bindings are reported.
+    assert_eq!(contacts(&gone), ["sip:old@h", "sip:o@h"]);
+    assert_eq!(store.count(0).await.expect("count"), 0);
 }
 
 #[tokio::test]

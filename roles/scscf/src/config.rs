@@ -81,6 +81,20 @@ pub struct StoreSection {
     /// `memory`, `sqlite:PATH`, `postgres://...` or `redis://...`: where contact bindings
     /// live (persistent stores keep registrations across restarts).
     pub url: String,
+    /// Keep every binding in memory too and read from there, writing through to `url`
+    /// (Kamailio usrloc `db_mode` 1). Only right when no other S-CSCF writes the same
+    /// store. Default: on for `sqlite:`, off for the shared PostgreSQL and Redis stores.
+    #[serde(default)]
+    pub cache: Option<bool>,
+}
+
+impl StoreSection {
+    /// Whether the write-through cache is on (`cache`, or the default for the URL).
+    pub fn cached(&self) -> bool {
+        self.cache
+            .unwrap_or_else(|| self.url.starts_with("sqlite:"))
+            && self.url != "memory"
+    }
 }
 
 /// `[log]`.
@@ -144,5 +158,27 @@ impl ScscfConfig {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod store_tests {
+    use super::StoreSection;
+
+    fn store(url: &str, cache: Option<bool>) -> StoreSection {
+        StoreSection {
+            url: url.into(),
+            cache,
+        }
+    }
+
+    #[test]
+    fn cache_defaults_to_on_for_sqlite_only() {
+        assert!(store("sqlite:./x.db", None).cached());
+        assert!(!store("postgres://h/db", None).cached());
+        assert!(!store("redis://h/0", None).cached());
+        assert!(!store("memory", Some(true)).cached(), "nothing to cache");
+        assert!(store("redis://h/0", Some(true)).cached());
+        assert!(!store("sqlite:./x.db", Some(false)).cached());
     }
 }

@@ -87,7 +87,7 @@ impl Scscf {
                 hss_realm,
             ),
         );
-        let registrations = state::open_registrations(&config.store.url).await?;
+        let registrations = state::open_registrations(&config.store).await?;
         let mut app = config.sip.start().await?;
         let listeners = app.handle.listeners().to_vec();
         let route_host = listeners

@@ -112,8 +112,19 @@ pub fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// Open the registration store of `[store]`, behind the write-through cache when it is on.
+pub async fn open_registrations(
+    store: &crate::config::StoreSection,
+) -> anyhow::Result<Arc<dyn RegistrationStore>> {
+    let backing = open_backing(&store.url).await?;
+    if !store.cached() {
+        return Ok(backing);
+    }
+    Ok(Arc::new(ims_store::WriteThroughStore::load(backing).await?))
+}
+
 /// Open the registration store named by `url`.
-pub async fn open_registrations(url: &str) -> anyhow::Result<Arc<dyn RegistrationStore>> {
+async fn open_backing(url: &str) -> anyhow::Result<Arc<dyn RegistrationStore>> {
     if url == "memory" {
         return Ok(Arc::new(ims_store::MemoryRegistrationStore::new()));
     }

@@ -39,6 +39,11 @@ impl MemoryRegistrationStore {
         Self::default()
     }
 
+    /// The earliest expiry time of any binding held, if any.
+    pub fn next_expiry(&self) -> Option<u64> {
+        self.lock().by_expiry.first().map(|(at, _, _)| *at)
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // Updates keep both maps consistent before any panic point.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
@@ -110,5 +115,16 @@ impl RegistrationStore for MemoryRegistrationStore {
             .range(..(now.saturating_add(1), String::new(), String::new()))
             .count();
         Ok((g.by_expiry.len() - expired) as u64)
+    }
+
+    async fn all(&self) -> Result<Vec<Binding>> {
+        let mut out: Vec<Binding> = self
+            .lock()
+            .by_aor
+            .values()
+            .flat_map(|m| m.values().cloned())
+            .collect();
+        sort_for_expire(&mut out);
+        Ok(out)
     }
 }

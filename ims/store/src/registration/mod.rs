@@ -1,12 +1,14 @@
 //! Registration store: the S-CSCF location service (TS 24.229 §5.4.1,
 //! RFC 3261 §10.3) and P-CSCF registration records.
 
+mod cached;
 mod memory;
 mod model;
 mod redis;
 mod sql;
 
 pub use self::redis::RedisRegistrationStore;
+pub use cached::WriteThroughStore;
 pub use memory::MemoryRegistrationStore;
 pub use model::{Binding, BindingKey, Flow, PushInfo};
 pub use sql::SqlRegistrationStore;
@@ -42,6 +44,10 @@ pub trait RegistrationStore: Send + Sync {
 
     /// Number of live bindings at `now`.
     async fn count(&self, now: u64) -> Result<u64>;
+
+    /// Every stored binding, expired ones included, by AOR then key (loading a
+    /// [`WriteThroughStore`]).
+    async fn all(&self) -> Result<Vec<Binding>>;
 }
 
 /// Orders bindings for [`RegistrationStore::lookup`].

@@ -238,6 +238,35 @@ impl RegistrationStore for RedisRegistrationStore {
             .await?;
         Ok(n)
     }
+
+    /// SCANs the AOR hashes, so it does not block the server.
+    async fn all(&self) -> Result<Vec<Binding>> {
+        let mut conn = self.conn.clone();
+        let pattern = format!("{}reg:*", glob_escape(&self.prefix));
+        let mut cursor: u64 = 0;
+        let mut out = Vec::new();
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(500)
+                .query_async(&mut conn)
+                .await?;
+            for key in keys {
+                let values: Vec<String> =
+                    redis::cmd("HVALS").arg(key).query_async(&mut conn).await?;
+                out.extend(decode_all(values)?);
+            }
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
+        sort_for_expire(&mut out);
+        Ok(out)
+    }
 }
 
 #[cfg(test)]

@@ -158,6 +158,15 @@ impl RegistrationStore for SqlRegistrationStore {
         Ok(list)
     }
 
+    async fn all(&self) -> Result<Vec<Binding>> {
+        let sql = format!("SELECT {COLS} FROM binding");
+        let rows: Vec<Row> =
+            with_pool!(&self.pool, |p| { sqlx::query_as(&sql).fetch_all(p).await? });
+        let mut list = from_rows(rows)?;
+        sort_for_expire(&mut list);
+        Ok(list)
+    }
+
     async fn count(&self, now: u64) -> Result<u64> {
         let now = to_i64(now, "time")?;
         let (n,): (i64,) = with_pool!(&self.pool, |p| {

@@ -107,6 +107,7 @@ pub fn config(hss: SocketAddr, ocs: SocketAddr, cdf: SocketAddr, spool: &Path) -
         diameter,
         store: StoreSection {
             url: "memory".into(),
+            cache: None,
         },
         log: LogSection {
             level: "warn".into(),

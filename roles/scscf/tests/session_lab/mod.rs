@@ -137,6 +137,7 @@ pub fn scscf_config(hss: SocketAddr, icscf: Option<String>) -> ScscfConfig {
         },
         store: StoreSection {
             url: "memory".into(),
+            cache: None,
         },
         log: LogSection {
             level: "warn".into(),
