@@ -201,16 +201,27 @@ impl Ue {
         )
     }
 
-    /// REGISTER with `expires`, answering one challenge (two when the USIM asks for a resync);
-    /// returns the final response. `algorithm` is what the first Authorization names
-    /// (`AKAv1-MD5`, `AKAv2-MD5`, `MD5`).
+    /// REGISTER with `expires`, answering up to three challenges (a resync, or the S-CSCF's
+    /// fresh challenges after a wrong answer: it refuses the third); returns the final
+    /// response. `algorithm` is what the first Authorization names (`AKAv1-MD5`,
+    /// `AKAv2-MD5`, `MD5`).
     pub async fn register(&mut self, expires: u32, algorithm: &str) -> Result<Message, UeError> {
+        self.register_answering(expires, algorithm, 3).await
+    }
+
+    /// [`Ue::register`] answering at most `answers` challenges.
+    pub async fn register_answering(
+        &mut self,
+        expires: u32,
+        algorithm: &str,
+        answers: usize,
+    ) -> Result<Message, UeError> {
         let call_id = format!("reg-{}-{}", self.impi, self.addr.port());
         let first = self.empty_authorization(algorithm);
         let request = self.register_request(expires, &first, &call_id);
         self.send(request.as_bytes()).await?;
         let mut response = self.final_response("401 to REGISTER").await?;
-        for _ in 0..2 {
+        for _ in 0..answers {
             if response.status() != Some(StatusCode::UNAUTHORIZED) {
                 break;
             }

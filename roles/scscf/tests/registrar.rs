@@ -191,7 +191,7 @@ async fn expiry_removes_the_binding_and_tells_the_hss() {
 }
 
 #[tokio::test]
-async fn wrong_response_twice_is_forbidden() {
+async fn wrong_response_three_times_is_forbidden() {
     let lab = start(|_| {}).await;
     let mut ue = Ue::new("alice", lab.scscf_addr).await;
     let contact = format!("<{}>", ue.contact_uri());
@@ -207,6 +207,13 @@ async fn wrong_response_twice_is_forbidden() {
     let r = ue.register(Some(&contact), None, Some(&wrong)).await;
     assert_eq!(status(&r), 401, "a fresh challenge after the first failure");
     let wrong = ue.answer_password(&r, b"still-not-the-res");
+    let r = ue.register(Some(&contact), None, Some(&wrong)).await;
+    assert_eq!(
+        status(&r),
+        401,
+        "a fresh challenge after the second failure"
+    );
+    let wrong = ue.answer_password(&r, b"never-the-res");
     let r = ue.register(Some(&contact), None, Some(&wrong)).await;
     assert_eq!(status(&r), 403);
     assert_eq!(r.reason(), Some("Forbidden (authentication failed)"));
