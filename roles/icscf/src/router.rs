@@ -57,6 +57,7 @@ fn forward(plan: Plan, targets: Vec<Target>) -> Decision {
         record_route: false,
         observe: true,
         strip_from_responses: Vec::new(),
+        give_up_after: Vec::new(),
     })
 }
 

@@ -187,6 +187,7 @@ impl Rules {
             record_route: false,
             observe: true,
             strip_from_responses: CHARGING_HEADERS.to_vec(),
+            give_up_after: Vec::new(),
         })
     }
 
@@ -306,6 +307,7 @@ impl Rules {
             record_route: forms_dialog(&method),
             observe: false,
             strip_from_responses: CHARGING_HEADERS.to_vec(),
+            give_up_after: Vec::new(),
         })
     }
 
@@ -390,5 +392,6 @@ fn to_ue(
         record_route,
         observe: false,
         strip_from_responses: Vec::new(),
+        give_up_after: Vec::new(),
     }
 }

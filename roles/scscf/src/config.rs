@@ -1,6 +1,8 @@
 //! The S-CSCF's configuration file (TOML), checked strictly: unknown keys are errors and every
 //! error names its key.
 
+use std::time::Duration;
+
 use serde::Deserialize;
 
 /// Environment prefix for overrides (`IMS_SCSCF__SCSCF__SERVER_NAME=...`).
@@ -40,6 +42,40 @@ pub struct ScscfConfig {
     /// Online (Ro) and offline (Rf) charging; absent: none.
     #[serde(default)]
     pub charging: Option<crate::charging::ChargingSection>,
+    /// The ISC interface towards application servers; absent: defaults.
+    #[serde(default)]
+    pub isc: IscSection,
+}
+
+/// `[isc]`: requests to application servers (TS 24.229 §5.4.3.2 step 4, §5.4.3.3 step 4).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IscSection {
+    /// Give up on an application server that has not answered within this many milliseconds
+    /// (an INVITE: no response at all, 100 Trying included; other methods: no final response)
+    /// and apply the iFC's default handling as for a 408 (TS 23.218 §6.4: the value is the
+    /// operator's; Kamailio's per-route `fr_timer`). 0: only Timer B/F (64·T1).
+    #[serde(default = "default_isc_timeout_ms")]
+    pub timeout_ms: u64,
+}
+
+fn default_isc_timeout_ms() -> u64 {
+    4000
+}
+
+impl Default for IscSection {
+    fn default() -> Self {
+        Self {
+            timeout_ms: default_isc_timeout_ms(),
+        }
+    }
+}
+
+impl IscSection {
+    /// The ISC timer; `None` when disabled.
+    pub fn timeout(&self) -> Option<Duration> {
+        (self.timeout_ms > 0).then(|| Duration::from_millis(self.timeout_ms))
+    }
 }
 
 /// `[scscf]`.

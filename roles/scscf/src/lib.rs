@@ -112,7 +112,8 @@ impl Scscf {
             profiles: state::Profiles::default(),
             auth: registrar::AuthState::default(),
             route_host,
-            sessions: session::SessionState::new(config.sip.host_table()?),
+            sessions: session::SessionState::new(config.sip.host_table()?)
+                .with_isc_timeout(config.isc.timeout()),
             charging,
         });
         let _ = slot.set(Arc::clone(&shared));

@@ -3,10 +3,13 @@
 //! with our ODI Route behind the AS's, so that it comes back to us and evaluation resumes.
 //!
 //! Default handling: an AS that cannot be located is skipped (SESSION_CONTINUED) or fails the
-//! request (SESSION_TERMINATED). An AS that times out or answers 5xx is handled by the proxy
-//! core's serial failover: with SESSION_CONTINUED the second target is this S-CSCF itself, so
-//! the request comes back unchanged (AS Route still on top, then our ODI Route) and
-//! [`resume_after_failed_as`] continues with the next iFC.
+//! request (SESSION_TERMINATED). An AS that times out or answers 408/5xx is handled by the
+//! proxy core's serial failover: with SESSION_CONTINUED the second target is this S-CSCF
+//! itself, so the request comes back unchanged (AS Route still on top, then our ODI Route)
+//! and [`resume_after_failed_as`] continues with the next iFC; with SESSION_TERMINATED the
+//! error goes back (a timeout as `408 Request Timeout`). "Times out" is the ISC timer
+//! (`[isc] timeout_ms`, `Forward::give_up_after` on the AS targets): an INVITE without any
+//! response from the AS, another request without a final one; Timer B/F when it is 0.
 
 use std::time::Instant;
 
@@ -83,10 +86,14 @@ pub(crate) fn next_application_server(job: &Job<'_>, chain: &Chain, after: Optio
                 }
             }
         };
-        if server.default_handling == DefaultHandling::SessionContinued {
+        // The ISC timer (`[isc] timeout_ms`) on every AS target, not on ourselves.
+        let as_targets = if server.default_handling == DefaultHandling::SessionContinued {
             targets.truncate(1);
             targets.extend(self_target(job.shared, &first));
-        }
+            1
+        } else {
+            targets.len()
+        };
         let token = job.shared.sessions.odi.insert(
             OdiState {
                 user: chain.user.clone(),
@@ -113,7 +120,9 @@ pub(crate) fn next_application_server(job: &Job<'_>, chain: &Chain, after: Optio
             identity = %chain.identity,
             "to application server"
         );
-        return IscStep::Decided(Decision::Forward(job.forward(edits, targets)));
+        let mut forward = job.forward(edits, targets);
+        forward.give_up_after = vec![job.shared.sessions.isc_timeout; as_targets];
+        return IscStep::Decided(Decision::Forward(forward));
     }
     IscStep::Done
 }

@@ -47,6 +47,8 @@ pub struct SessionState {
     pub dialogs: Dialogs,
     /// Third-party registrations in force.
     pub third_party: ThirdPartyRegistrations,
+    /// `[isc] timeout_ms`: how long an application server may stay silent (None: Timer B/F).
+    pub isc_timeout: Option<std::time::Duration>,
 }
 
 impl SessionState {
@@ -57,7 +59,14 @@ impl SessionState {
             odi: OdiMap::default(),
             dialogs: Dialogs::default(),
             third_party: ThirdPartyRegistrations::default(),
+            isc_timeout: None,
         }
+    }
+
+    /// With the ISC timer `timeout` (`[isc] timeout_ms`).
+    pub fn with_isc_timeout(mut self, timeout: Option<std::time::Duration>) -> Self {
+        self.isc_timeout = timeout;
+        self
     }
 }
 
@@ -177,6 +186,7 @@ async fn in_dialog(shared: &Shared, request: &Message, plan: Plan) -> Decision {
         record_route: false,
         observe: false,
         strip_from_responses: Vec::new(),
+        give_up_after: Vec::new(),
     })
 }
 

@@ -37,6 +37,7 @@ impl Job<'_> {
             record_route: forms_dialog(self.request),
             observe: false,
             strip_from_responses: Vec::new(),
+            give_up_after: Vec::new(),
         }
     }
 }

@@ -1,8 +1,9 @@
 //! Terminating requests (TS 24.229 §5.4.3.3): the served user is the Request-URI's identity;
 //! its terminating iFCs run first, then the location service retargets the request to every
 //! live contact through its Path (RFC 3327 §5.3), with P-Called-Party-ID (RFC 7315 §4.2):
-//! one branch per contact, in parallel (`Decision::Fork`), the best first (highest q, then
-//! most recently registered). q-values do not yet order the branches into serial groups.
+//! one branch per contact (`Decision::Fork`), in serial groups by decreasing q (RFC 3261
+//! §16.6 step 1): the contacts of the highest q in parallel, the next q only when all of those
+//! failed; within a group the most recently registered first.
 
 use ims_store::Binding;
 use sip_proto::proxy::{Decision, Fork, ForkBranch};
@@ -45,8 +46,28 @@ pub(crate) fn best_binding(bindings: &[Binding]) -> Option<&Binding> {
         .max_by_key(|b| (b.q, b.registered_at, b.expires_at))
 }
 
-/// The location service step (TS 24.229 §5.4.3.3 step 10-11): retarget to the best live
-/// binding of the served user.
+/// The bindings best first (highest q, then most recently registered, then the latest expiry),
+/// each with its serial group: 0 for the highest q, 1 for the next q present, and so on
+/// (RFC 3261 §16.6 step 1; equal q share a group).
+pub(crate) fn by_q_groups(bindings: &[Binding]) -> Vec<(&Binding, u32)> {
+    let mut ordered: Vec<&Binding> = bindings.iter().collect();
+    ordered.sort_by_key(|b| std::cmp::Reverse((b.q, b.registered_at, b.expires_at)));
+    let mut group = 0u32;
+    let mut previous = ordered.first().map(|b| b.q);
+    ordered
+        .into_iter()
+        .map(|b| {
+            if previous != Some(b.q) {
+                group += 1;
+                previous = Some(b.q);
+            }
+            (b, group)
+        })
+        .collect()
+}
+
+/// The location service step (TS 24.229 §5.4.3.3 step 10-11): retarget to the live bindings
+/// of the served user.
 pub(crate) async fn deliver(job: Job<'_>, chain: &Chain) -> Decision {
     let shared = job.shared;
     let bindings = match shared
@@ -71,12 +92,10 @@ pub(crate) async fn deliver(job: Job<'_>, chain: &Chain) -> Decision {
     };
     let request = job.request;
     let called = request.request_uri().unwrap_or_default().to_owned();
-    // One branch per contact: its Request-URI, its Path as Route, its first hop. The best
-    // contact first; contacts whose next hop cannot be located are left out.
-    let mut ordered: Vec<&Binding> = vec![best];
-    ordered.extend(bindings.iter().filter(|b| !std::ptr::eq(*b, best)));
+    // One branch per contact: its Request-URI, its Path as Route, its first hop, its q group.
+    // The best contact first; contacts whose next hop cannot be located are left out.
     let mut branches = Vec::new();
-    for binding in ordered {
+    for (binding, group) in by_q_groups(&bindings) {
         let hop = binding.path.first().unwrap_or(&binding.contact);
         let Some(target) = locate(&shared.sessions.hosts, hop).into_iter().next() else {
             tracing::warn!(hop = %hop, "next hop of the binding cannot be located");
@@ -91,7 +110,11 @@ pub(crate) async fn deliver(job: Job<'_>, chain: &Chain) -> Decision {
             let route: Vec<String> = binding.path.iter().map(|p| bracketed(p)).collect();
             edits.prepend_header(request, HeaderName::ROUTE, &route.join(", "));
         }
-        branches.push(ForkBranch { edits, target });
+        branches.push(ForkBranch {
+            edits,
+            target,
+            group,
+        });
     }
     if branches.is_empty() {
         return reply(
@@ -113,6 +136,7 @@ pub(crate) async fn deliver(job: Job<'_>, chain: &Chain) -> Decision {
     tracing::debug!(
         aor = %chain.user.aor,
         contacts = branches.len(),
+        groups = 1 + branches.windows(2).filter(|w| w[0].group != w[1].group).count(),
         best = %best.contact,
         "terminating request to every contact"
     );
@@ -124,8 +148,8 @@ pub(crate) async fn deliver(job: Job<'_>, chain: &Chain) -> Decision {
         forward.observe = observe;
         return Decision::Forward(forward);
     }
-    // RFC 3261 §16.6 / TS 24.229 §5.4.3.3: fork to every registered contact in parallel; the
-    // first 2xx wins and the other branches are cancelled.
+    // RFC 3261 §16.6 / TS 24.229 §5.4.3.3: fork to every registered contact, the q groups in
+    // series; the first 2xx wins and the other branches are cancelled.
     let template = job.forward(Edits::new(), Vec::new());
     Decision::Fork(Fork {
         branches,
@@ -169,5 +193,35 @@ mod tests {
             Some("sip:c@1.1.1.1")
         );
         assert!(best_binding(&[]).is_none());
+    }
+
+    #[test]
+    fn q_groups_decrease_and_equal_q_share_one() {
+        let list = [
+            binding("sip:low@1.1.1.1", 100, 50),
+            binding("sip:a@1.1.1.1", 1000, 10),
+            binding("sip:mid@1.1.1.1", 500, 40),
+            binding("sip:b@1.1.1.1", 1000, 20),
+        ];
+        let groups: Vec<(&str, u32)> = by_q_groups(&list)
+            .into_iter()
+            .map(|(b, g)| (b.contact.as_str(), g))
+            .collect();
+        assert_eq!(
+            groups,
+            vec![
+                ("sip:b@1.1.1.1", 0),
+                ("sip:a@1.1.1.1", 0),
+                ("sip:mid@1.1.1.1", 1),
+                ("sip:low@1.1.1.1", 2),
+            ]
+        );
+        // No q anywhere (1000 for all): one parallel group, as before.
+        let same = [
+            binding("sip:a@1.1.1.1", 1000, 1),
+            binding("sip:b@1.1.1.1", 1000, 2),
+        ];
+        assert!(by_q_groups(&same).iter().all(|(_, g)| *g == 0));
+        assert!(by_q_groups(&[]).is_empty());
     }
 }

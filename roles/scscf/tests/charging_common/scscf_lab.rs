@@ -113,6 +113,7 @@ pub fn config(hss: SocketAddr, ocs: SocketAddr, cdf: SocketAddr, spool: &Path) -
             level: "warn".into(),
         },
         charging: Some(charging_section(spool)),
+        isc: Default::default(),
     }
 }
 

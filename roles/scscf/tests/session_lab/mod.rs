@@ -143,6 +143,7 @@ pub fn scscf_config(hss: SocketAddr, icscf: Option<String>) -> ScscfConfig {
             level: "warn".into(),
         },
         charging: None,
+        isc: Default::default(),
     }
 }
 

@@ -8,7 +8,7 @@
 //! [`Proxy::decide`] (later is fine: the core has sent 100 Trying for an INVITE, and the
 //! transaction layer absorbs retransmissions meanwhile).
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use sip_types::{Edits, HeaderName, Message, Method, ResponseBuilder, StatusCode};
@@ -123,6 +123,14 @@ pub struct Forward {
     pub observe: bool,
     /// Headers removed from every response before it goes upstream (e.g. P-CSCF towards UE).
     pub strip_from_responses: Vec<HeaderName>,
+    /// Give up on `targets[i]` after `give_up_after[i]` without an answer (Kamailio's per-route
+    /// `fr_timer`; the ISC timer of an S-CSCF): for an INVITE, without any response (a 1xx,
+    /// 100 included, disarms it: the next hop is alive and the transaction's own rules
+    /// apply); for other methods, without a final response. The branch then counts as a 408
+    /// (RFC 3261 §16.8) and the serial failover goes on; a provisional arriving later on a
+    /// given-up INVITE branch is answered with CANCEL (§9.1), a later non-2xx final is
+    /// ignored. Missing or `None` entries: Timer B/F only.
+    pub give_up_after: Vec<Option<Duration>>,
 }
 
 impl Forward {
@@ -134,23 +142,41 @@ impl Forward {
             record_route: plan.record_route,
             observe: false,
             strip_from_responses: Vec::new(),
+            give_up_after: Vec::new(),
         }
     }
 }
 
-/// One branch of a parallel fork: its own edits (typically a Request-URI and Route set per
-/// contact) and where it goes.
+/// One branch of a fork: its own edits (typically a Request-URI and Route set per contact),
+/// where it goes and its serial group.
 #[derive(Debug, Clone)]
 pub struct ForkBranch {
     /// Edits applied to the received request for this branch.
     pub edits: Edits,
     /// Where this branch goes.
     pub target: Target,
+    /// Serial group (RFC 3261 §16.6 step 1, a target set tried by decreasing q): lower groups
+    /// go first; branches of one group go in parallel. 0 everywhere: one parallel fork.
+    pub group: u32,
 }
 
-/// Forward to several destinations at once (RFC 3261 §16.6 parallel forking, §16.7 response
-/// selection): every branch is sent at once, the first 2xx goes upstream and the other
-/// branches are cancelled; otherwise the best final response wins.
+impl ForkBranch {
+    /// A branch of group 0.
+    pub fn new(edits: Edits, target: Target) -> Self {
+        Self {
+            edits,
+            target,
+            group: 0,
+        }
+    }
+}
+
+/// Forward to several destinations (RFC 3261 §16.6 forking, §16.7 response selection): the
+/// branches of the lowest [`ForkBranch::group`] are sent at once; only when every one of them
+/// has a final non-2xx response (or timed out) does the next group start. The first 2xx goes
+/// upstream and the other branches are cancelled; a 6xx, or a CANCEL from upstream, cancels
+/// the current group and starts no further one. Otherwise the best final response of all
+/// groups wins.
 #[derive(Debug, Clone)]
 pub struct Fork {
     /// The branches.
@@ -170,7 +196,7 @@ pub enum Decision {
     Respond(LocalResponse),
     /// Forward it (targets in series).
     Forward(Forward),
-    /// Fork it in parallel.
+    /// Fork it (in parallel, or in serial groups).
     Fork(Fork),
 }
 
@@ -257,18 +283,19 @@ impl Proxy {
                 let mut ctx = ResponseContext::new(pending.request, pending.flow, plan);
                 ctx.observe = forward.observe;
                 ctx.strip_from_responses = forward.strip_from_responses;
+                ctx.give_up_after = forward.give_up_after;
                 self.contexts.insert(id, ctx);
                 if !self.try_next_target(now, id) {
                     self.finish(now, id);
                 }
             }
             Decision::Fork(fork) => {
-                let (targets, edits): (Vec<Target>, Vec<Edits>) = fork
-                    .branches
-                    .into_iter()
-                    .map(|b| (b.target, b.edits))
-                    .unzip();
-                let count = targets.len();
+                let mut branches = fork.branches;
+                // Stable: within a group the role's order is kept.
+                branches.sort_by_key(|b| b.group);
+                let groups: Vec<u32> = branches.iter().map(|b| b.group).collect();
+                let (targets, edits): (Vec<Target>, Vec<Edits>) =
+                    branches.into_iter().map(|b| (b.target, b.edits)).unzip();
                 let plan = Plan {
                     edits: Edits::new(),
                     targets,
@@ -281,18 +308,10 @@ impl Proxy {
                 ctx.observe = fork.observe;
                 ctx.strip_from_responses = fork.strip_from_responses;
                 ctx.branch_edits = edits;
+                ctx.groups = groups;
                 self.contexts.insert(id, ctx);
-                let mut sent = 0;
-                for _ in 0..count {
-                    if self.try_next_target(now, id) {
-                        sent += 1;
-                    }
-                    let more = self.contexts.get(&id).is_some_and(|c| c.targets_left());
-                    if !more {
-                        break;
-                    }
-                }
-                if sent == 0 {
+                if !self.start_group(now, id) {
+                    // Nothing of the first group could be sent: the next group, or the answer.
                     self.finish(now, id);
                 }
             }

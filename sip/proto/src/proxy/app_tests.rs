@@ -10,14 +10,14 @@ use super::tests::{addr, answer, invite, proxy, sent, udp_from, UAC, UAS1, UAS2}
 use super::*;
 use crate::flow::Transport;
 
-fn target(s: &str) -> Target {
+pub(super) fn target(s: &str) -> Target {
     Target {
         transport: Transport::Udp,
         addr: addr(s),
     }
 }
 
-fn request_event(p: &mut Proxy) -> AppRequest {
+pub(super) fn request_event(p: &mut Proxy) -> AppRequest {
     match p.poll_app_event() {
         Some(AppEvent::Request(r)) => r,
         other => panic!("expected a request, got {other:?}"),
@@ -279,10 +279,7 @@ fn parallel_fork_sends_every_branch_and_cancels_the_rest_on_2xx() {
     let branch = |uri: &str, to: &str| {
         let mut edits = req.plan.edits.clone();
         edits.replace_request_uri(&req.request, uri);
-        ForkBranch {
-            edits,
-            target: target(to),
-        }
+        ForkBranch::new(edits, target(to))
     };
     let fork = Fork {
         branches: vec![
@@ -343,14 +340,8 @@ fn parallel_fork_picks_the_best_failure() {
     let req = request_event(&mut p);
     let fork = Fork {
         branches: vec![
-            ForkBranch {
-                edits: req.plan.edits.clone(),
-                target: target(UAS1),
-            },
-            ForkBranch {
-                edits: req.plan.edits.clone(),
-                target: target(UAS2),
-            },
+            ForkBranch::new(req.plan.edits.clone(), target(UAS1)),
+            ForkBranch::new(req.plan.edits.clone(), target(UAS2)),
         ],
         record_route: false,
         observe: false,

@@ -1,6 +1,8 @@
 //! The response context of a stateful proxy (RFC 3261 §16.7): the branches of one server
 //! transaction and the best final response seen so far.
 
+use std::time::{Duration, Instant};
+
 use sip_types::{Message, StatusCode};
 
 use super::request::Plan;
@@ -17,6 +19,11 @@ pub(super) struct Branch {
     pub(super) provisional: bool,
     pub(super) done: bool,
     pub(super) cancel_sent: bool,
+    /// When the proxy gives up on this branch if it is still silent (see
+    /// [`super::Forward::give_up_after`]); `None` once disarmed.
+    pub(super) give_up_at: Option<Instant>,
+    /// The proxy gave up on it: it counts as a 408; late answers are not passed on.
+    pub(super) abandoned: bool,
 }
 
 /// A final response kept for selection: received from a branch, or made up by the proxy for a
@@ -50,6 +57,13 @@ pub(super) struct ResponseContext {
     /// Application mode, parallel forking: the edits of each target, same order as
     /// `plan.targets` (empty otherwise).
     pub(super) branch_edits: Vec<sip_types::Edits>,
+    /// Application mode, forking: the serial group of each target, same order as
+    /// `plan.targets`, ascending (empty for a serial forward).
+    pub(super) groups: Vec<u32>,
+    /// Targets at and after this index belong to a later group (forking).
+    pub(super) group_end: usize,
+    /// Application mode: give up on target `i` after `give_up_after[i]` of silence.
+    pub(super) give_up_after: Vec<Option<Duration>>,
 }
 
 impl ResponseContext {
@@ -66,6 +80,26 @@ impl ResponseContext {
             observe: false,
             strip_from_responses: Vec::new(),
             branch_edits: Vec::new(),
+            groups: Vec::new(),
+            group_end: usize::MAX,
+            give_up_after: Vec::new(),
+        }
+    }
+
+    /// A fork (targets in parallel groups) rather than a serial forward.
+    pub(super) fn is_fork(&self) -> bool {
+        !self.groups.is_empty()
+    }
+
+    /// The end of the group the next untried target belongs to (RFC 3261 §16.6 step 1).
+    pub(super) fn next_group_end(&self) -> usize {
+        let start = self.next_target;
+        match self.groups.get(start) {
+            Some(group) => self.groups[start..]
+                .iter()
+                .position(|g| g != group)
+                .map_or(self.groups.len(), |n| start + n),
+            None => self.plan.targets.len(),
         }
     }
 

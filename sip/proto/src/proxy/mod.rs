@@ -12,6 +12,8 @@ mod app;
 mod app_tests;
 mod branch;
 mod context;
+#[cfg(test)]
+mod fork_tests;
 mod local;
 mod locate;
 mod reject;
@@ -22,7 +24,8 @@ mod stateless;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{HashSet, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashSet, VecDeque};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -110,6 +113,12 @@ pub struct Proxy {
     pending: IdMap<ServerTransactionId, app::Pending>,
     app_events: VecDeque<AppEvent>,
     originated: HashSet<ClientTransactionId, std::hash::BuildHasherDefault<branch::Fnv64>>,
+    /// Branches to give up on when still silent ([`Forward::give_up_after`]); entries of
+    /// branches that answered or ended stay until due and are then skipped.
+    give_ups: BinaryHeap<Reverse<(Instant, ClientTransactionId)>>,
+    /// Given-up INVITE branches that outlived their context, with the request sent and its
+    /// flow: cancelled if they send a provisional (§9.1), dropped at their final or timeout.
+    orphans: IdMap<ClientTransactionId, (Bytes, Flow)>,
 }
 
 impl Proxy {
@@ -130,6 +139,8 @@ impl Proxy {
             pending: IdMap::default(),
             app_events: VecDeque::new(),
             originated: HashSet::default(),
+            give_ups: BinaryHeap::new(),
+            orphans: IdMap::default(),
         }
     }
 
@@ -224,6 +235,8 @@ impl Proxy {
         if self.config.mode != Mode::Stateless {
             self.transactions.handle_timeout(now);
             self.drain(now);
+            self.give_up_due(now);
+            self.drain(now);
         }
     }
 
@@ -236,6 +249,10 @@ impl Proxy {
 
     /// When to call [`Proxy::handle_timeout`] next.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.transactions.poll_timeout()
+        let give_up = self.give_ups.peek().map(|Reverse((at, _))| *at);
+        match (self.transactions.poll_timeout(), give_up) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! The stateful proxy (RFC 3261 §16.2–§16.10) on top of the transaction layer.
 
+use std::cmp::Reverse;
 use std::hash::{Hash, Hasher};
 use std::time::Instant;
 
@@ -106,7 +107,8 @@ impl Proxy {
         }
     }
 
-    /// Fork to the next untried target (§16.6). False when none could be sent to.
+    /// Fork to the next untried target (§16.6) of the current group. False when none could be
+    /// sent to.
     pub(super) fn try_next_target(&mut self, now: Instant, id: ServerTransactionId) -> bool {
         let Self {
             contexts,
@@ -115,12 +117,16 @@ impl Proxy {
             transactions,
             client_branches,
             stats,
+            give_ups,
             ..
         } = self;
         let Some(ctx) = contexts.get_mut(&id) else {
             return false;
         };
-        while let Some(target) = ctx.plan.targets.get(ctx.next_target).copied() {
+        while ctx.next_target < ctx.group_end {
+            let Some(target) = ctx.plan.targets.get(ctx.next_target).copied() else {
+                break;
+            };
             ctx.next_target += 1;
             let Some(local) = config.locals.for_transport(target.transport).cloned() else {
                 ctx.offer(StatusCode::SERVICE_UNAVAILABLE, Candidate::Synthetic);
@@ -164,6 +170,15 @@ impl Proxy {
                 transactions.send_request_bytes(now, outgoing.clone(), flow, &branch, method);
             if let Some(client) = sent {
                 client_branches.insert(client, id);
+                let give_up_at = ctx
+                    .give_up_after
+                    .get(ctx.next_target - 1)
+                    .copied()
+                    .flatten()
+                    .map(|after| now + after);
+                if let Some(at) = give_up_at {
+                    give_ups.push(Reverse((at, client)));
+                }
                 ctx.branches.push(Branch {
                     id: client,
                     request: outgoing,
@@ -171,12 +186,29 @@ impl Proxy {
                     provisional: false,
                     done: false,
                     cancel_sent: false,
+                    give_up_at,
+                    abandoned: false,
                 });
                 stats.forwarded_requests += 1;
                 return true;
             }
         }
         false
+    }
+
+    /// Forking: send every target of the next group at once (§16.6 step 1: targets of equal
+    /// q in parallel, groups in series). False when none of them could be sent to.
+    pub(super) fn start_group(&mut self, now: Instant, id: ServerTransactionId) -> bool {
+        let Some(ctx) = self.contexts.get_mut(&id) else {
+            return false;
+        };
+        ctx.group_end = ctx.next_group_end();
+        let mut sent = false;
+        // Each call consumes at least one target of the group: bounded by its size.
+        while self.try_next_target(now, id) {
+            sent = true;
+        }
+        sent
     }
 
     fn on_response(&mut self, now: Instant, client: ClientTransactionId, response: Message) {
@@ -194,6 +226,9 @@ impl Proxy {
             return;
         }
         let Some(&id) = self.client_branches.get(&client) else {
+            if !self.orphans.is_empty() {
+                self.on_orphan_response(now, client, status);
+            }
             // The context is gone (final already sent): 2xx retransmissions still go upstream.
             if status.is_success() {
                 self.forward_response_statelessly(response);
@@ -206,8 +241,21 @@ impl Proxy {
         let Some(index) = ctx.branches.iter().position(|b| b.id == client) else {
             return;
         };
+        let invite = ctx.request.method() == Some(&Method::INVITE);
         if status.is_provisional() {
-            ctx.branches[index].provisional = true;
+            let branch = &mut ctx.branches[index];
+            branch.provisional = true;
+            if invite {
+                // The next hop is alive: no more giving up on it.
+                branch.give_up_at = None;
+            }
+            if branch.abandoned {
+                // §9.1: a given-up INVITE branch is cancelled once it has a provisional.
+                if invite && !branch.cancel_sent {
+                    self.send_cancel(now, id, index);
+                }
+                return;
+            }
             if ctx.cancelled && !ctx.branches[index].cancel_sent {
                 // §16.10 / §9.1: a branch without a provisional answer is cancelled once it has one.
                 self.send_cancel(now, id, index);
@@ -220,10 +268,15 @@ impl Proxy {
             return;
         }
         let was_done = std::mem::replace(&mut ctx.branches[index].done, true);
+        if ctx.branches[index].abandoned && !(invite && status.is_success()) {
+            // Given up (it counts as a 408): only a 2xx to an INVITE still goes up (§16.7
+            // step 5), the callee having accepted a dialog.
+            return;
+        }
         if status.is_success() {
             // §16.7 step 5: every 2xx goes upstream at once; other branches are cancelled.
             ctx.final_sent = true;
-            let cancel_others = !was_done && !ctx.cancelled;
+            let cancel_others = (!was_done || ctx.branches[index].abandoned) && !ctx.cancelled;
             ctx.cancelled = true;
             self.forward_upstream(now, id, &response);
             self.report_final(id, status, Some(&response));
@@ -247,8 +300,28 @@ impl Proxy {
         self.finish(now, id);
     }
 
+    /// A response on a given-up INVITE branch whose context has ended: a provisional gets it
+    /// cancelled (§9.1); any final ends our interest in it.
+    fn on_orphan_response(
+        &mut self,
+        now: Instant,
+        client: ClientTransactionId,
+        status: StatusCode,
+    ) {
+        if status.is_provisional() {
+            if let Some((request, flow)) = self.orphans.remove(&client) {
+                self.cancel_request(now, &request, flow);
+            }
+        } else {
+            self.orphans.remove(&client);
+        }
+    }
+
     fn on_branch_failure(&mut self, now: Instant, client: ClientTransactionId, status: StatusCode) {
         if self.cancels.remove(&client) {
+            return;
+        }
+        if !self.orphans.is_empty() && self.orphans.remove(&client).is_some() {
             return;
         }
         if self.originated_outcome(client, status, None) {
@@ -281,9 +354,16 @@ impl Proxy {
         if ctx.pending() {
             return;
         }
-        let retry =
-            !ctx.final_sent && !ctx.cancelled && ctx.targets_left() && ctx.best_is_retryable();
-        if retry && self.try_next_target(now, id) {
+        let more = !ctx.final_sent && !ctx.cancelled && ctx.targets_left();
+        if more && ctx.is_fork() {
+            // §16.6 step 1: every branch of the group failed; the next group (q) goes on.
+            // Each round consumes a group: bounded by the number of targets.
+            while self.contexts.get(&id).is_some_and(|c| c.targets_left()) {
+                if self.start_group(now, id) {
+                    return;
+                }
+            }
+        } else if more && ctx.best_is_retryable() && self.try_next_target(now, id) {
             return;
         }
         let Some(mut ctx) = self.contexts.remove(&id) else {
@@ -351,8 +431,41 @@ impl Proxy {
                 ),
             }
         }
-        for branch in &ctx.branches {
+        let invite = ctx.request.method() == Some(&Method::INVITE);
+        for branch in ctx.branches {
             self.client_branches.remove(&branch.id);
+            if invite && branch.abandoned && !branch.cancel_sent {
+                self.orphans
+                    .insert(branch.id, (branch.request, branch.flow));
+            }
+        }
+    }
+
+    /// Give up on every branch whose [`super::Forward::give_up_after`] has passed while it was
+    /// still silent: it counts as a 408 (§16.8), and the failover or the answer follows.
+    pub(super) fn give_up_due(&mut self, now: Instant) {
+        while let Some(Reverse((at, client))) = self.give_ups.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.give_ups.pop();
+            let Some(&id) = self.client_branches.get(&client) else {
+                continue;
+            };
+            let Some(ctx) = self.contexts.get_mut(&id) else {
+                continue;
+            };
+            let Some(branch) = ctx.branches.iter_mut().find(|b| b.id == client) else {
+                continue;
+            };
+            if branch.done || branch.give_up_at != Some(at) {
+                continue;
+            }
+            branch.done = true;
+            branch.abandoned = true;
+            branch.give_up_at = None;
+            ctx.offer(StatusCode::REQUEST_TIMEOUT, Candidate::Synthetic);
+            self.finish(now, id);
         }
     }
 
@@ -403,7 +516,13 @@ impl Proxy {
             return;
         };
         branch.cancel_sent = true;
-        let Ok(sent) = Message::parse(branch.request.clone()) else {
+        let (request, flow) = (branch.request.clone(), branch.flow);
+        self.cancel_request(now, &request, flow);
+    }
+
+    /// Send the CANCEL of `request`, sent on `flow`.
+    fn cancel_request(&mut self, now: Instant, request: &bytes::Bytes, flow: Flow) {
+        let Ok(sent) = Message::parse(request.clone()) else {
             return;
         };
         let (Some(uri), Ok(cseq), Some(via)) = (
@@ -425,7 +544,6 @@ impl Proxy {
         let builder = builder
             .header("CSeq", format!("{} CANCEL", cseq.seq))
             .header("Max-Forwards", "70");
-        let flow = branch.flow;
         let Ok(cancel) = Message::parse(builder.build()) else {
             return;
         };
