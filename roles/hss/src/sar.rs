@@ -68,8 +68,12 @@ impl Hss {
                     .await?;
             }
             Sat::AUTHENTICATION_FAILURE | Sat::AUTHENTICATION_TIMEOUT => {
-                // Keep a registered user's assignment; forget the name a MAR stored.
-                if reg.state == RegistrationState::NotRegistered {
+                // TS 29.228 §6.1.2.1: a user not registered goes back to no S-CSCF (forget
+                // the name its MAR stored); a registered or unregistered user keeps its
+                // assignment. A name another S-CSCF's later MAR stored is not ours to clear
+                // (§8.1).
+                let ours = reg.scscf_name.as_deref().is_none_or(|n| n == name);
+                if reg.state == RegistrationState::NotRegistered && ours {
                     self.set_all(&t.identities, &ImpuRegistration::default())
                         .await?;
                 }

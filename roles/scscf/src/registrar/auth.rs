@@ -34,6 +34,15 @@ pub(crate) struct Pending {
     issued: Instant,
 }
 
+/// An authentication left unfinished: the identities of a challenge that expired unanswered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Abandoned {
+    /// The private identity challenged (lower-cased).
+    pub(crate) impi: String,
+    /// The public identity the MAR named.
+    pub(crate) impu: String,
+}
+
 /// Why no challenge could be made from an MAA item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum ChallengeError {
@@ -248,11 +257,32 @@ impl AuthState {
         self.lock().failures.remove(&impi.to_ascii_lowercase());
     }
 
-    /// Drops challenges older than [`VECTOR_TTL`].
-    pub(crate) fn purge(&self) {
-        self.lock()
-            .pending
-            .retain(|_, p| p.issued.elapsed() < VECTOR_TTL);
+    /// Drops challenges older than [`VECTOR_TTL`]; returns the (IMPI, IMPU) pairs whose
+    /// authentication was abandoned: a challenge expired unanswered and no fresher one for
+    /// that IMPI is waiting (TS 24.229 §5.4.1.2.1, reg-await-auth expiry).
+    pub(crate) fn purge(&self) -> Vec<Abandoned> {
+        self.purge_at(Instant::now())
+    }
+
+    /// [`Self::purge`] as if it were `now`.
+    fn purge_at(&self, now: Instant) -> Vec<Abandoned> {
+        let fresh = |p: &Pending| now.saturating_duration_since(p.issued) < VECTOR_TTL;
+        let mut inner = self.lock();
+        let mut expired: Vec<Abandoned> = Vec::new();
+        inner.pending.retain(|(impi, _), p| {
+            let keep = fresh(p);
+            if !keep {
+                expired.push(Abandoned {
+                    impi: impi.clone(),
+                    impu: p.impu.clone(),
+                });
+            }
+            keep
+        });
+        expired.sort_by(|a, b| (&a.impi, &a.impu).cmp(&(&b.impi, &b.impu)));
+        expired.dedup();
+        expired.retain(|a| !inner.pending.keys().any(|(impi, _)| *impi == a.impi));
+        expired
     }
 
     /// Records that `impi` registered `aor`.
@@ -357,6 +387,78 @@ mod tests {
         ));
         assert!(state.take("alice@ims.test", &nonce).is_none(), "single use");
         assert_eq!(state.in_flight(), 0);
+    }
+
+    #[test]
+    fn expired_challenges_are_reported_once_per_identity() {
+        let state = AuthState::default();
+        let challenge = |impi: &str, impu: &str| {
+            state
+                .challenge(impi, impu, digest_item(), "ims.test", false)
+                .unwrap()
+        };
+        challenge("carol@ims.test", "sip:carol@ims.test");
+        challenge("carol@ims.test", "sip:carol@ims.test");
+        challenge("dave@ims.test", "sip:dave@ims.test");
+        assert!(state.purge().is_empty(), "nothing expired yet");
+        assert_eq!(state.in_flight(), 3);
+        let later = Instant::now() + VECTOR_TTL + Duration::from_secs(1);
+        let abandoned = state.purge_at(later);
+        assert_eq!(
+            abandoned,
+            [
+                Abandoned {
+                    impi: "carol@ims.test".into(),
+                    impu: "sip:carol@ims.test".into()
+                },
+                Abandoned {
+                    impi: "dave@ims.test".into(),
+                    impu: "sip:dave@ims.test".into()
+                },
+            ]
+        );
+        assert_eq!(state.in_flight(), 0);
+        assert!(state.purge_at(later).is_empty(), "reported once");
+    }
+
+    /// A SIP Digest item: every challenge with it gets a random nonce.
+    fn digest_item() -> AuthItem {
+        AuthItem::Digest {
+            realm: "ims.test".into(),
+            ha1: "00".into(),
+            qop: "auth".into(),
+            algorithm: None,
+        }
+    }
+
+    #[test]
+    fn an_expired_challenge_with_a_fresh_one_pending_is_not_abandoned() {
+        let state = AuthState::default();
+        let challenge = |impi: &str| {
+            state
+                .challenge(impi, "sip:carol@ims.test", digest_item(), "ims.test", false)
+                .unwrap()
+        };
+        challenge("carol@ims.test");
+        // A second challenge issued 20 s later: at 35 s the first is stale, the second not.
+        let second = challenge("Carol@ims.test");
+        assert_eq!(state.in_flight(), 2);
+        let nonce = Challenge::parse(&second)
+            .unwrap()
+            .nonce()
+            .unwrap()
+            .to_owned();
+        {
+            let mut inner = state.lock();
+            let p = inner
+                .pending
+                .get_mut(&("carol@ims.test".to_owned(), nonce))
+                .unwrap();
+            p.issued += Duration::from_secs(20);
+        }
+        let at = Instant::now() + Duration::from_secs(35);
+        assert!(state.purge_at(at).is_empty());
+        assert_eq!(state.in_flight(), 1);
     }
 
     #[test]

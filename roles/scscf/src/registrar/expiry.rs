@@ -8,23 +8,31 @@ use std::time::Duration;
 use ims_cx::ServerAssignmentType;
 
 use super::registration::sar;
+use super::unfinished::{tell_hss, Unfinished};
 use super::unix_now;
 use crate::state::Shared;
 
-/// Runs [`expire_once`] every second until the task is aborted.
+/// Runs [`expire_once`] every second until the task is aborted. Challenges that expired
+/// unanswered are reported to the HSS (SAR AUTHENTICATION_TIMEOUT, TS 29.228 §6.1.2) on
+/// their own tasks, so that a slow HSS does not hold up expiry.
 pub(crate) async fn run(shared: Arc<Shared>) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         tick.tick().await;
+        for who in shared.auth.purge() {
+            let shared = Arc::clone(&shared);
+            tokio::spawn(async move {
+                tell_hss(&shared, &who, Unfinished::TimedOut).await;
+            });
+        }
         expire_once(&shared).await;
     }
 }
 
-/// Drops stale challenges and expired bindings; SAR TIMEOUT_DEREGISTRATION and forgets the
-/// profile of every AOR left without a binding.
+/// Drops expired bindings; SAR TIMEOUT_DEREGISTRATION and forgets the profile of every AOR
+/// left without a binding.
 pub(crate) async fn expire_once(shared: &Shared) {
-    shared.auth.purge();
     let now = unix_now();
     let expired = match shared.registrations.expire(now).await {
         Ok(e) => e,

@@ -7,6 +7,7 @@
 //! - `registration`: SAR, profile, bindings, 200 OK; de-registration.
 //! - `bindings`, `profile`: the pure parts (contacts and expiry, implicit set).
 //! - `expiry`, `push`: the timer task and the HSS's requests.
+//! - `unfinished`: SAR AUTHENTICATION_FAILURE / AUTHENTICATION_TIMEOUT.
 
 mod auth;
 mod bindings;
@@ -15,6 +16,7 @@ mod expiry;
 mod profile;
 mod push;
 mod registration;
+mod unfinished;
 
 use bytes::Bytes;
 use diameter_codec::Message as DiameterMessage;
@@ -33,10 +35,17 @@ pub(crate) use crate::state::unix_now;
 /// Handle a REGISTER addressed to us (its Request-URI is a home domain).
 ///
 /// After a successful (de-)registration the 200 OK is sent first, then the third-party
-/// REGISTERs run on this task (TS 24.229 §5.4.1.7); the returned decision repeats the
-/// response and is ignored by the core.
+/// REGISTERs run on this task (TS 24.229 §5.4.1.7); after a refusal for failed
+/// authentication the 403 is sent first, then the HSS is told (SAR AUTHENTICATION_FAILURE,
+/// TS 29.228 §6.1.2). The returned decision repeats the response and is ignored by the core.
 pub(crate) async fn handle_register(shared: &Shared, request: &AppRequest) -> Decision {
     let outcome = authenticate_and_register(shared, request).await;
+    if let Some(who) = &outcome.failed_authentication {
+        shared
+            .sip
+            .decide(request.id, Decision::Respond(outcome.response.clone()));
+        unfinished::tell_hss(shared, who, unfinished::Unfinished::Failed).await;
+    }
     if let Some(done) = &outcome.registered {
         shared
             .sip
@@ -124,9 +133,14 @@ async fn authenticate_and_register(shared: &Shared, request: &AppRequest) -> reg
             tracing::info!(impi, error = %e, "authentication failed");
             if shared.auth.failed(&impi) >= auth::MAX_FAILURES {
                 shared.auth.reset_failures(&impi);
-                return LocalResponse::new(StatusCode::FORBIDDEN)
+                let mut refused: registration::Outcome = LocalResponse::new(StatusCode::FORBIDDEN)
                     .reason("Forbidden (authentication failed)")
                     .into();
+                refused.failed_authentication = Some(auth::Abandoned {
+                    impi: impi.to_ascii_lowercase(),
+                    impu: pending.impu.clone(),
+                });
+                return refused;
             }
             challenge::challenge(shared, &impi, &impu, scheme, None, false)
                 .await
@@ -140,8 +154,15 @@ pub(crate) async fn handle_hss_request(shared: &Shared, request: &DiameterMessag
     push::handle(shared, request).await
 }
 
+/// Network-initiated de-registration of `aor` registered by `impi` (TS 24.229 §5.4.1.5):
+/// bindings and profile removed, SAR USER_DEREGISTRATION to the HSS.
+pub(crate) async fn deregister_by_network(shared: &Shared, aor: &str, impi: &str) {
+    push::deregister_by_network(shared, aor, impi).await;
+}
+
 /// Runs until the process stops: removes expired bindings and tells the HSS (SAR
-/// TIMEOUT_DEREGISTRATION) when a user's last binding goes.
+/// TIMEOUT_DEREGISTRATION) when a user's last binding goes, and (SAR AUTHENTICATION_TIMEOUT)
+/// when a challenge to a user not registered here expires unanswered.
 pub(crate) async fn run_expiry(shared: std::sync::Arc<Shared>) {
     expiry::run(shared).await;
 }

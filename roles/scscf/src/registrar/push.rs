@@ -7,10 +7,11 @@ use diameter_codec::{Message, ResultCode};
 use ims_core::ifc::parse_ims_subscription;
 use ims_cx::{
     push_answer, push_error_answer, CxResult, ExperimentalCode, PushProfile,
-    RegistrationTermination,
+    RegistrationTermination, ServerAssignmentType,
 };
 
 use super::profile::served_user;
+use super::registration::sar;
 use crate::state::{ServedUser, Shared};
 
 /// Answers one Cx request from the HSS.
@@ -63,11 +64,39 @@ async fn terminate(shared: &Shared, rtr: &RegistrationTermination) {
     aors.dedup();
     tracing::info!(impi = %rtr.impi, ?aors, reason = ?rtr.reason.code, "RTR: de-registering");
     for aor in aors {
-        if let Err(e) = shared.registrations.remove_aor(&aor).await {
-            tracing::warn!(aor, error = %e, "RTR: location service");
-        }
-        shared.profiles.remove(&aor);
-        shared.auth.note_deregistered(&aor);
+        forget(shared, &aor).await;
+    }
+}
+
+/// `aor` is no longer registered here: its bindings, profile and IMPI index entry go
+/// (network-initiated de-registration, TS 24.229 §5.4.1.5).
+async fn forget(shared: &Shared, aor: &str) {
+    if let Err(e) = shared.registrations.remove_aor(aor).await {
+        tracing::warn!(aor, error = %e, "de-registration: location service");
+    }
+    shared.profiles.remove(aor);
+    shared.auth.note_deregistered(aor);
+}
+
+/// Network-initiated de-registration by the S-CSCF itself (TS 24.229 §5.4.1.5), e.g. after a
+/// failed third-party REGISTER whose iFC says SESSION_TERMINATED (§5.4.1.7): the bindings
+/// and profile of `aor` go as on RTR, then SAR USER_DEREGISTRATION for `impi` (TS 29.228
+/// §6.1.2) so that the HSS no longer names us.
+pub(crate) async fn deregister_by_network(shared: &Shared, aor: &str, impi: &str) {
+    forget(shared, aor).await;
+    tracing::info!(aor, impi, "network-initiated de-registration");
+    match sar(
+        shared,
+        Some(impi),
+        aor,
+        ServerAssignmentType::UserDeregistration,
+        false,
+    )
+    .await
+    {
+        Ok(saa) if saa.result.is_success() => {}
+        Ok(saa) => tracing::warn!(aor, result = %saa.result, "SAR USER_DEREGISTRATION refused"),
+        Err(e) => tracing::warn!(aor, error = %e, "SAR USER_DEREGISTRATION failed"),
     }
 }
 

@@ -10,6 +10,7 @@ use ims_store::{Binding, BindingKey};
 use sip_proto::proxy::{AppRequest, LocalResponse};
 use sip_types::{HeaderName, ResponseBuilder, StatusCode};
 
+use super::auth::Abandoned;
 use super::bindings::{self, ContactError, RequestedContacts};
 use super::challenge::{hss_failure, refused};
 use super::profile::served_user;
@@ -32,6 +33,9 @@ pub(crate) struct Outcome {
     pub(crate) response: LocalResponse,
     /// Set when the registration state changed or was refreshed.
     pub(crate) registered: Option<Registered>,
+    /// Set when the REGISTER was refused because authentication failed (the HSS is told
+    /// after the answer, TS 29.228 §6.1.2 AUTHENTICATION_FAILURE).
+    pub(crate) failed_authentication: Option<Abandoned>,
 }
 
 impl From<LocalResponse> for Outcome {
@@ -39,6 +43,7 @@ impl From<LocalResponse> for Outcome {
         Self {
             response,
             registered: None,
+            failed_authentication: None,
         }
     }
 }
@@ -187,6 +192,7 @@ pub(crate) async fn register(
     Outcome {
         response,
         registered: Some(Registered { ok, user }),
+        failed_authentication: None,
     }
 }
 
@@ -231,6 +237,7 @@ async fn deregister(
     Outcome {
         response,
         registered,
+        failed_authentication: None,
     }
 }
 

@@ -1,6 +1,7 @@
 //! The served user of a request (TS 24.229 §5.4.3.1): its profile from the registrar's cache,
 //! re-fetched from the HSS after a restart (SAR NO_ASSIGNMENT), or downloaded for a
-//! terminating request to an unregistered user (SAR UNREGISTERED_USER, TS 29.228 §6.1.2).
+//! terminating request to an unregistered user, or a request an application server
+//! originates for one (SAR UNREGISTERED_USER, TS 29.228 §6.1.2).
 
 use std::sync::Arc;
 
@@ -198,20 +199,27 @@ pub async fn originating(shared: &Shared, identity: &str) -> Result<Chain, Serve
     })
 }
 
+/// The served user of an originating request an application server sends on behalf of
+/// `identity` (TS 24.229 §5.4.3.2 step 1, §5.7.3): registered here (session case
+/// ORIGINATING_REGISTERED), or unregistered, its profile downloaded for this request with SAR
+/// UNREGISTERED_USER (ORIGINATING_UNREGISTERED, TS 29.228 Annex B.2.2).
+pub async fn originating_on_behalf(shared: &Shared, identity: &str) -> Result<Chain, ServedError> {
+    let (user, registered) = registered_or_downloaded(shared, identity).await?;
+    if is_barred(&user, identity) {
+        return Err(ServedError::Barred(identity.to_owned()));
+    }
+    Ok(Chain {
+        user,
+        identity: identity.to_owned(),
+        case: SessionCase::originating(registered),
+    })
+}
+
 /// The served user of a terminating request to `identity` (TS 24.229 §5.4.3.3): registered
 /// here, or unregistered, with its profile downloaded for this request (SAR
 /// UNREGISTERED_USER; the profile is not cached, the HSS keeps this S-CSCF assigned).
 pub async fn terminating(shared: &Shared, identity: &str) -> Result<Chain, ServedError> {
-    let (user, registered) = match registered_user(shared, identity).await {
-        Ok(user) => (user, true),
-        Err(ServedError::Unknown(_)) => {
-            let answer = sar(shared, identity, ServerAssignmentType::UnregisteredUser).await?;
-            let user = served_user_from_saa(identity, &answer)
-                .ok_or_else(|| ServedError::Hss("SAA without User-Data".into()))?;
-            (Arc::new(user), false)
-        }
-        Err(e) => return Err(e),
-    };
+    let (user, registered) = registered_or_downloaded(shared, identity).await?;
     if is_barred(&user, identity) {
         return Err(ServedError::Barred(identity.to_owned()));
     }
@@ -220,6 +228,33 @@ pub async fn terminating(shared: &Shared, identity: &str) -> Result<Chain, Serve
         identity: identity.to_owned(),
         case: SessionCase::terminating(registered),
     })
+}
+
+/// The profile of `identity` and whether it is registered here: the registered user's, else
+/// one downloaded with SAR UNREGISTERED_USER (TS 29.228 §6.1.2), not cached.
+async fn registered_or_downloaded(
+    shared: &Shared,
+    identity: &str,
+) -> Result<(Arc<ServedUser>, bool), ServedError> {
+    match registered_user(shared, identity).await {
+        Ok(user) => Ok((user, true)),
+        Err(ServedError::Unknown(_)) => {
+            let answer = sar(shared, identity, ServerAssignmentType::UnregisteredUser).await?;
+            let user = served_user_from_saa(identity, &answer)
+                .ok_or_else(|| ServedError::Hss("SAA without User-Data".into()))?;
+            Ok((Arc::new(user), false))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The answer for an originating request on behalf of a user whose served user was not found
+/// (TS 24.229 §5.4.3.2 step 1): unknown → 404, barred → 403, held by another S-CSCF → 480.
+pub fn originating_failure(e: &ServedError) -> (StatusCode, &'static str) {
+    match e {
+        ServedError::Barred(_) => (StatusCode::FORBIDDEN, "Forbidden (barred identity)"),
+        other => terminating_failure(other),
+    }
 }
 
 /// The answer for a terminating request whose served user was not found.
@@ -288,6 +323,18 @@ mod tests {
         );
         assert!(is_barred(&u, "sip:old@ims.test"));
         assert!(!is_barred(&u, "sip:alice@ims.test"));
+    }
+
+    #[test]
+    fn originating_refusals() {
+        let e = |f: fn(String) -> ServedError| originating_failure(&f("sip:x@ims.test".into())).0;
+        assert_eq!(e(ServedError::Unknown), StatusCode::NOT_FOUND);
+        assert_eq!(e(ServedError::Barred), StatusCode::FORBIDDEN);
+        assert_eq!(
+            e(ServedError::Elsewhere),
+            StatusCode::TEMPORARILY_UNAVAILABLE
+        );
+        assert_eq!(e(ServedError::Hss), StatusCode::SERVER_INTERNAL_ERROR);
     }
 
     #[test]

@@ -3,15 +3,18 @@
 //! optionally carrying the UE's REGISTER and our 200 OK (IncludeRegisterRequest/Response,
 //! TS 29.228 Annex B.2.3) and the iFC's ServiceInfo.
 //!
-//! The requests go out one AS after another; an AS failure is logged (default handling
-//! SESSION_TERMINATED does not de-register the user yet).
+//! The requests go out one AS after another; an AS failure is logged, and when its iFC's
+//! default handling is SESSION_TERMINATED the user is de-registered by the network
+//! (§5.4.1.7, §5.4.1.5: bindings removed, SAR USER_DEREGISTRATION, then a de-registration
+//! REGISTER to every AS whose iFC matches one) and no further registration REGISTER is sent.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, PoisonError};
 
 use bytes::Bytes;
 use ims_core::ifc::{
-    ApplicationServer, EvalContext, RegistrationState, RegistrationType, SessionCase,
+    ApplicationServer, DefaultHandling, EvalContext, RegistrationState, RegistrationType,
+    SessionCase,
 };
 use rand::RngCore;
 use sip_types::{Message, Method, RequestBuilder, Uri};
@@ -180,59 +183,113 @@ pub(crate) async fn register_with_application_servers(
     };
     let ctx = EvalContext::new(SessionCase::Originating, RegistrationState::Registered)
         .with_registration_type(registration_type);
+    let mut refused_by = None;
     for ifc in profile.matching_ifcs(register, &ctx) {
         let server = &ifc.application_server;
         let as_uri = server.server_name.trim();
-        if !matches!(Uri::parse(as_uri), Ok(Uri::Sip(_))) {
-            tracing::warn!(
-                server = as_uri,
-                "third-party REGISTER: AS name is not a SIP URI"
-            );
-            continue;
+        let body = body(server, register, ok_response);
+        let accepted = send(shared, server, &impu, expires, body).await;
+        if !accepted
+            && expires != 0
+            && server.default_handling == DefaultHandling::SessionTerminated
+        {
+            refused_by = Some(as_uri);
+            break;
         }
-        let Some(target) = locate(&shared.sessions.hosts, as_uri).first().copied() else {
-            tracing::warn!(
-                server = as_uri,
-                "third-party REGISTER: AS cannot be located"
-            );
-            continue;
-        };
-        let (call_id, cseq) = shared
-            .sessions
-            .third_party
-            .next(&impu, as_uri, &shared.route_host);
-        let ours = &shared.config.server_name;
-        let mut request = RequestBuilder::new(Method::REGISTER, as_uri)
-            .header("Max-Forwards", "70")
-            .header("From", format!("<{ours}>;tag={}", random_hex()))
-            .header("To", format!("<{impu}>"))
-            .header("Call-ID", call_id)
-            .header("CSeq", format!("{cseq} REGISTER"))
-            .header("Contact", format!("<{ours}>"))
-            .header("Expires", expires.to_string());
-        if let Some((content_type, bytes)) = body(server, register, ok_response) {
-            request = request.body(content_type, bytes);
+    }
+    if let Some(server) = refused_by {
+        // §5.4.1.7: the AS is essential (SESSION_TERMINATED): network-initiated
+        // de-registration (§5.4.1.5).
+        tracing::info!(
+            server,
+            impu,
+            "third-party REGISTER failed with SESSION_TERMINATED: de-registering the user"
+        );
+        crate::registrar::deregister_by_network(shared, &user.aor, &user.impi).await;
+        // The ASs hear of the de-registration (registration type de-registration). There is
+        // no REGISTER of the UE's to include: ServiceInfo only.
+        let ctx = EvalContext::new(SessionCase::Originating, RegistrationState::Registered)
+            .with_registration_type(RegistrationType::Deregistration);
+        for ifc in profile.matching_ifcs(register, &ctx) {
+            let server = ApplicationServer {
+                include_register_request: false,
+                include_register_response: false,
+                ..ifc.application_server.clone()
+            };
+            let body = body(&server, register, ok_response);
+            send(shared, &server, &impu, 0, body).await;
         }
-        match shared.sip.originate(request.build(), target).await {
-            Ok(outcome) if outcome.status.is_success() => {
-                tracing::debug!(
-                    server = as_uri,
-                    impu,
-                    expires,
-                    "third-party REGISTER accepted"
-                );
-            }
-            Ok(outcome) => tracing::warn!(
+        shared.sessions.third_party.set_registered(&impu, false);
+        return;
+    }
+    if expires == 0 {
+        shared.sessions.third_party.set_registered(&impu, false);
+    }
+}
+
+/// Sends one third-party REGISTER for `impu` to `server`; true when the AS accepted it (2xx).
+/// An AS that cannot be located, does not answer or answers with an error has not.
+async fn send(
+    shared: &Shared,
+    server: &ApplicationServer,
+    impu: &str,
+    expires: u32,
+    body: Option<(String, Bytes)>,
+) -> bool {
+    let as_uri = server.server_name.trim();
+    if !matches!(Uri::parse(as_uri), Ok(Uri::Sip(_))) {
+        tracing::warn!(
+            server = as_uri,
+            "third-party REGISTER: AS name is not a SIP URI"
+        );
+        return false;
+    }
+    let Some(target) = locate(&shared.sessions.hosts, as_uri).first().copied() else {
+        tracing::warn!(
+            server = as_uri,
+            "third-party REGISTER: AS cannot be located"
+        );
+        return false;
+    };
+    let (call_id, cseq) = shared
+        .sessions
+        .third_party
+        .next(impu, as_uri, &shared.route_host);
+    let ours = &shared.config.server_name;
+    let mut request = RequestBuilder::new(Method::REGISTER, as_uri)
+        .header("Max-Forwards", "70")
+        .header("From", format!("<{ours}>;tag={}", random_hex()))
+        .header("To", format!("<{impu}>"))
+        .header("Call-ID", call_id)
+        .header("CSeq", format!("{cseq} REGISTER"))
+        .header("Contact", format!("<{ours}>"))
+        .header("Expires", expires.to_string());
+    if let Some((content_type, bytes)) = body {
+        request = request.body(content_type, bytes);
+    }
+    match shared.sip.originate(request.build(), target).await {
+        Ok(outcome) if outcome.status.is_success() => {
+            tracing::debug!(
+                server = as_uri,
+                impu,
+                expires,
+                "third-party REGISTER accepted"
+            );
+            true
+        }
+        Ok(outcome) => {
+            tracing::warn!(
                 server = as_uri,
                 impu,
                 status = outcome.status.0,
                 "third-party REGISTER failed"
-            ),
-            Err(e) => tracing::warn!(server = as_uri, error = %e, "third-party REGISTER not sent"),
+            );
+            false
         }
-    }
-    if expires == 0 {
-        shared.sessions.third_party.set_registered(&impu, false);
+        Err(e) => {
+            tracing::warn!(server = as_uri, error = %e, "third-party REGISTER not sent");
+            false
+        }
     }
 }
 
