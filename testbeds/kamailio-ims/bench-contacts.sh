@@ -46,7 +46,7 @@ held() {
         s="$(kam_stat scscf active_contacts)"
         p="$(kamcmd -s "unix:$WORK/pcscf.ctl" htable.stats 2>/dev/null | awk '$1 == "all:" { print $2; exit }')"
         ;;
-    ours) s="$(sqlite3 "$WORK/scscf-ours.db" 'SELECT count(*) FROM binding' 2>/dev/null)" ;;
+    ours | ours-nocache) s="$(sqlite3 "$WORK/scscf-$1.db" 'SELECT count(*) FROM binding' 2>/dev/null)" ;;
     esac
     h="$(sqlite3 "$WORK/hss-bench-$1.db" 'SELECT count(*) FROM impu_registration WHERE state = 1' 2>/dev/null)"
     echo "${s:--} ${p:--} ${h:--}"

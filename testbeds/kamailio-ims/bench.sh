@@ -14,7 +14,8 @@
 #
 # usage: bench.sh [--smoke] [register|contacts|calls]
 # Env: TRIOS (register, calls: "kamailio ours"; contacts: "kamailio ours-mem ours"; "ours"
-#      is our S-CSCF on its SQLite store, "ours-mem" on its in-memory one), CHILDREN
+#      is our S-CSCF on its SQLite store behind its binding cache, "ours-nocache" on SQLite
+#      alone, "ours-mem" on its in-memory store), CHILDREN
 #      (Kamailio UDP workers, 4), CDP_WORKERS (4), RESULTS (file to append to;
 #      testbeds/RESULTS.md, not with --smoke), BIN_DIR (default target/release, built
 #      first), KEEP_WORK=1, BENCH_TIMEOUT_S (the whole run's bound).
@@ -181,12 +182,14 @@ start_trio() {
         P_PID="$(cat "$WORK/pcscf.pid")"; I_PID="$(cat "$WORK/icscf.pid")"; S_PID="$(cat "$WORK/scscf.pid")"
         ENTRY=$KAM_P
         ;;
-    ours | ours-mem)
+    ours | ours-mem | ours-nocache)
         start_hss "bench-$trio" "sip:scscf.ims.test:$OUR_S" import_users || { trio_failed "$trio"; return 1; }
         P_ICSCF_PORT=$OUR_I
         P_SCSCF_PORT=$OUR_S
         SCSCF_STORE="sqlite:$WORK/scscf-$trio.db"
         [ "$trio" = ours-mem ] && SCSCF_STORE=memory
+        SCSCF_CACHE=true
+        [ "$trio" = ours-nocache ] && SCSCF_CACHE=false
         { start_our scscf && start_our icscf && start_our pcscf; } || { trio_failed "$trio"; return 1; }
         P_PID="$(cat "$WORK/our-pcscf.pid")"; I_PID="$(cat "$WORK/our-icscf.pid")"; S_PID="$(cat "$WORK/our-scscf.pid")"
         ENTRY=$OUR_P

@@ -24,7 +24,8 @@ kims_setup_ns() {
 
 # subst TEMPLATE [EXTRA SED ARGS...]: the template with its @NAME@ placeholders filled.
 # Sizes for the benches: HT_BITS (Kamailio P-CSCF's registration table, 2^N slots), UL_HASH
-# (Kamailio S-CSCF's usrloc hash slots), SCSCF_STORE (our S-CSCF's store URL).
+# (Kamailio S-CSCF's usrloc hash slots), SCSCF_STORE (our S-CSCF's store URL), SCSCF_CACHE
+# (true/false: its write-through binding cache).
 subst() {
     local t="$1"
     shift
@@ -36,7 +37,8 @@ subst() {
         -e "s#@PCSCF_NEXT_PORT@#${PCSCF_NEXT_PORT:-$OUR_I}#g" \
         -e "s#@P_ICSCF_PORT@#${P_ICSCF_PORT:-$KAM_I}#g" -e "s#@P_SCSCF_PORT@#${P_SCSCF_PORT:-$KAM_S}#g" -e "s#@AUTH_ALG@#AKAv1-MD5#g" -e "s#@ROLE_LOG@#${ROLE_LOG:-info}#g" \
         -e "s#@HT_BITS@#${HT_BITS:-12}#g" -e "s#@UL_HASH@#${UL_HASH:-512}#g" \
-        -e "s#@SCSCF_STORE@#${SCSCF_STORE:-sqlite:$WORK/scscf.db}#g" "$@" "$t"
+        -e "s#@SCSCF_STORE@#${SCSCF_STORE:-sqlite:$WORK/scscf.db}#g" \
+        -e "s#@SCSCF_CACHE@#${SCSCF_CACHE:-true}#g" "$@" "$t"
 }
 
 # start_hss TAG SCSCF_NAME [PREPARE_CMD...]: our HSS with a fresh store (hss-TAG.db) that names
