@@ -17,10 +17,7 @@ pub fn parse_ims_subscription(xml: &str) -> Result<ImsSubscription, IfcError> {
         return Err(IfcError::NotImsSubscription);
     }
     let private_id = root.one("PrivateID")?.text.clone();
-    let service_profiles = root
-        .all("ServiceProfile")
-        .map(service_profile)
-        .collect::<Result<Vec<_>, _>>()?;
+    let service_profiles = exact(root.all("ServiceProfile").map(service_profile))?;
     if service_profiles.is_empty() {
         return Err(IfcError::Missing {
             element: "ServiceProfile",
@@ -37,6 +34,14 @@ pub fn parse_ims_subscription_bytes(xml: &[u8]) -> Result<ImsSubscription, IfcEr
     std::str::from_utf8(xml)
         .map_err(|_| IfcError::NotUtf8)
         .and_then(parse_ims_subscription)
+}
+
+/// Collect into a Vec sized to its contents: a profile lives as long as its user's
+/// registration, and `collect` from a filtered iterator leaves room for four.
+fn exact<T, E>(items: impl Iterator<Item = Result<T, E>>) -> Result<Vec<T>, E> {
+    let mut v = items.collect::<Result<Vec<T>, E>>()?;
+    v.shrink_to_fit();
+    Ok(v)
 }
 
 fn number<T: std::str::FromStr>(el: &Element, element: &'static str) -> Result<T, IfcError> {
@@ -67,10 +72,7 @@ fn opt_boolean(parent: &Element, element: &'static str) -> Result<Option<bool>, 
 }
 
 fn service_profile(el: &Element) -> Result<ServiceProfile, IfcError> {
-    let public_identities = el
-        .all("PublicIdentity")
-        .map(public_identity)
-        .collect::<Result<Vec<_>, _>>()?;
+    let public_identities = exact(el.all("PublicIdentity").map(public_identity))?;
     if public_identities.is_empty() {
         return Err(IfcError::Missing {
             element: "PublicIdentity",
@@ -80,16 +82,14 @@ fn service_profile(el: &Element) -> Result<ServiceProfile, IfcError> {
         Some(cnsa) => opt_number(cnsa, "SubscribedMediaProfileId")?,
         None => None,
     };
-    let initial_filter_criteria = el
-        .all("InitialFilterCriteria")
-        .map(ifc)
-        .collect::<Result<Vec<_>, _>>()?;
+    let initial_filter_criteria = exact(el.all("InitialFilterCriteria").map(ifc))?;
     let mut shared_ifc_set_ids = Vec::new();
     for ext in el.all("Extension") {
         for id in ext.all("SharedIFCSetID") {
             shared_ifc_set_ids.push(number(id, "SharedIFCSetID")?);
         }
     }
+    shared_ifc_set_ids.shrink_to_fit();
     Ok(ServiceProfile {
         public_identities,
         subscribed_media_profile_id,
@@ -142,7 +142,7 @@ fn ifc(el: &Element) -> Result<InitialFilterCriteria, IfcError> {
 }
 
 fn trigger_point(el: &Element) -> Result<TriggerPoint, IfcError> {
-    let spts = el.all("SPT").map(spt).collect::<Result<Vec<_>, _>>()?;
+    let spts = exact(el.all("SPT").map(spt))?;
     if spts.is_empty() {
         return Err(IfcError::Missing { element: "SPT" });
     }
@@ -153,10 +153,7 @@ fn trigger_point(el: &Element) -> Result<TriggerPoint, IfcError> {
 }
 
 fn spt(el: &Element) -> Result<Spt, IfcError> {
-    let groups = el
-        .all("Group")
-        .map(|g| number(g, "Group"))
-        .collect::<Result<Vec<u32>, _>>()?;
+    let groups = exact(el.all("Group").map(|g| number::<u32>(g, "Group")))?;
     if groups.is_empty() {
         return Err(IfcError::Missing { element: "Group" });
     }
@@ -202,6 +199,7 @@ fn spt(el: &Element) -> Result<Spt, IfcError> {
             registration_types.push(t);
         }
     }
+    registration_types.shrink_to_fit();
     Ok(Spt {
         condition_negated: opt_boolean(el, "ConditionNegated")?.unwrap_or(false),
         groups,
