@@ -2,7 +2,7 @@
 //! with MAR, keyed by (IMPI, nonce), single use and short-lived; consecutive failures per
 //! IMPI; and which AORs each IMPI has registered (for RTR/PPR naming only the IMPI).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -60,7 +60,17 @@ struct Inner {
     digest: DigestServer,
     pending: HashMap<(String, String), Pending>,
     failures: HashMap<String, u32>,
-    aors_by_impi: HashMap<String, BTreeSet<String>>,
+    /// IMPI → the AORs it registered, sorted; and the reverse, so a de-registration finds its
+    /// entries without a scan of every user. Vecs: an IMPI has a handful of AORs.
+    aors_by_impi: HashMap<String, Vec<String>>,
+    impis_by_aor: HashMap<String, Vec<String>>,
+}
+
+/// Insert `value` into the sorted `list` unless present.
+fn insert_sorted(list: &mut Vec<String>, value: &str) {
+    if let Err(at) = list.binary_search_by(|v| v.as_str().cmp(value)) {
+        list.insert(at, value.to_owned());
+    }
 }
 
 impl std::fmt::Debug for AuthState {
@@ -89,6 +99,7 @@ impl Default for AuthState {
                 pending: HashMap::new(),
                 failures: HashMap::new(),
                 aors_by_impi: HashMap::new(),
+                impis_by_aor: HashMap::new(),
             }),
         }
     }
@@ -287,20 +298,26 @@ impl AuthState {
 
     /// Records that `impi` registered `aor`.
     pub(crate) fn note_registered(&self, impi: &str, aor: &str) {
-        self.lock()
-            .aors_by_impi
-            .entry(impi.to_ascii_lowercase())
-            .or_default()
-            .insert(aor.to_owned());
+        let impi = impi.to_ascii_lowercase();
+        let mut inner = self.lock();
+        insert_sorted(inner.aors_by_impi.entry(impi.clone()).or_default(), aor);
+        insert_sorted(inner.impis_by_aor.entry(aor.to_owned()).or_default(), &impi);
     }
 
     /// Records that `aor` is no longer registered (by any IMPI).
     pub(crate) fn note_deregistered(&self, aor: &str) {
         let mut inner = self.lock();
-        inner.aors_by_impi.retain(|_, aors| {
-            aors.remove(aor);
-            !aors.is_empty()
-        });
+        let Some(impis) = inner.impis_by_aor.remove(aor) else {
+            return;
+        };
+        for impi in impis {
+            if let Some(aors) = inner.aors_by_impi.get_mut(&impi) {
+                aors.retain(|a| a != aor);
+                if aors.is_empty() {
+                    inner.aors_by_impi.remove(&impi);
+                }
+            }
+        }
     }
 
     /// The AORs `impi` has registered.
@@ -480,5 +497,16 @@ mod tests {
         assert_eq!(state.aors_of("a@x"), ["sip:a2@x"]);
         state.note_deregistered("sip:a2@x");
         assert!(state.aors_of("a@x").is_empty());
+        // A shared public identity: one de-registration clears it for both IMPIs.
+        state.note_registered("a@x", "sip:shared@x");
+        state.note_registered("B@x", "sip:shared@x");
+        state.note_registered("b@x", "sip:b@x");
+        assert_eq!(state.aors_of("b@x"), ["sip:b@x", "sip:shared@x"]);
+        state.note_deregistered("sip:shared@x");
+        assert!(state.aors_of("a@x").is_empty());
+        assert_eq!(state.aors_of("b@x"), ["sip:b@x"]);
+        let inner = state.lock();
+        assert_eq!(inner.aors_by_impi.len(), 1);
+        assert_eq!(inner.impis_by_aor.len(), 1);
     }
 }
