@@ -60,10 +60,20 @@ impl RegistrationStore for MemoryRegistrationStore {
         binding.validate()?;
         let key = binding.key().to_text();
         let mut g = self.lock();
-        g.take(&binding.aor, &key);
+        let g = &mut *g;
         g.by_expiry
             .insert((binding.expires_at, binding.aor.clone(), key.clone()));
         let list = g.by_aor.entry(binding.aor.clone()).or_default();
+        // A refresh replaces its binding in place: no removal and re-insertion per
+        // re-registration.
+        if let Some((_, old)) = list.iter_mut().find(|(k, _)| **k == *key) {
+            if old.expires_at != binding.expires_at {
+                g.by_expiry
+                    .remove(&(old.expires_at, binding.aor.clone(), key));
+            }
+            *old = binding.clone();
+            return Ok(());
+        }
         list.reserve_exact(1);
         list.push((key.into_boxed_str(), binding.clone()));
         Ok(())
