@@ -325,7 +325,7 @@ impl AuthState {
         self.lock()
             .aors_by_impi
             .get(&impi.to_ascii_lowercase())
-            .map(|s| s.iter().cloned().collect())
+            .cloned()
             .unwrap_or_default()
     }
 }
