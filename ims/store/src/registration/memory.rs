@@ -1,33 +1,69 @@
-//! In-memory registration store (the default backend).
+//! In-memory registration store (the default backend, and the S-CSCF's binding cache).
+//!
+//! Lean by design, since it holds every registered contact: the AOR text is stored once and
+//! shared by both indexes, a binding's key is compared in place rather than kept as text, and
+//! the expiry index holds one entry per (expiry, AOR), not per binding.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::{sort_for_expire, sort_for_lookup, Binding, BindingKey, RegistrationStore};
 use crate::Result;
 
 #[derive(Default)]
 struct Inner {
-    /// AOR → (key text, binding). An AOR has a handful of contacts, so a right-sized Vec
-    /// searched in order: a B-tree map here cost a ~4 KB leaf node per registered user.
-    by_aor: HashMap<String, Vec<(Box<str>, Binding)>>,
-    /// (expires_at, AOR, key text), for `expire`.
-    by_expiry: BTreeSet<(u64, String, String)>,
+    /// AOR → its bindings. An AOR has a handful of contacts, so a right-sized Vec searched
+    /// in order: a B-tree map here cost a ~4 KB leaf node per registered user.
+    by_aor: HashMap<Arc<str>, Vec<Binding>>,
+    /// (expires_at, AOR) for every distinct expiry among an AOR's bindings, for `expire`.
+    by_expiry: BTreeSet<(u64, Arc<str>)>,
+    /// Bindings held.
+    len: usize,
 }
 
 impl Inner {
-    fn take(&mut self, aor: &str, key: &str) -> Option<Binding> {
+    /// The shared AOR text and its bindings.
+    fn entry(&mut self, aor: &str) -> Option<(Arc<str>, &mut Vec<Binding>)> {
+        let shared = self.by_aor.get_key_value(aor)?.0.clone();
         let list = self.by_aor.get_mut(aor)?;
-        let at = list.iter().position(|(k, _)| &**k == key)?;
-        let (_, old) = list.swap_remove(at);
+        Some((shared, list))
+    }
+
+    /// Removes the bindings of `aor` that `pick` selects, keeping both indexes consistent.
+    fn take(&mut self, aor: &str, mut pick: impl FnMut(&Binding) -> bool) -> Vec<Binding> {
+        let Some((shared, list)) = self.entry(aor) else {
+            return Vec::new();
+        };
+        let mut taken = Vec::new();
+        let mut i = 0;
+        while i < list.len() {
+            if pick(&list[i]) {
+                taken.push(list.swap_remove(i));
+            } else {
+                i += 1;
+            }
+        }
+        if taken.is_empty() {
+            return taken;
+        }
+        let remaining: Vec<u64> = list.iter().map(|b| b.expires_at).collect();
         if list.is_empty() {
             self.by_aor.remove(aor);
         } else {
             list.shrink_to_fit();
         }
-        self.by_expiry
-            .remove(&(old.expires_at, aor.to_owned(), key.to_owned()));
-        Some(old)
+        for b in &taken {
+            if !remaining.contains(&b.expires_at) {
+                self.by_expiry.remove(&(b.expires_at, shared.clone()));
+            }
+        }
+        self.len -= taken.len();
+        taken
+    }
+
+    /// The (expiry, AOR) entries due at `now`.
+    fn due(&self, now: u64) -> impl Iterator<Item = &(u64, Arc<str>)> {
+        self.by_expiry.iter().take_while(move |(at, _)| *at <= now)
     }
 }
 
@@ -45,11 +81,11 @@ impl MemoryRegistrationStore {
 
     /// The earliest expiry time of any binding held, if any.
     pub fn next_expiry(&self) -> Option<u64> {
-        self.lock().by_expiry.first().map(|(at, _, _)| *at)
+        self.lock().by_expiry.first().map(|(at, _)| *at)
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        // Updates keep both maps consistent before any panic point.
+        // Updates keep both indexes consistent before any panic point.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -58,41 +94,49 @@ impl MemoryRegistrationStore {
 impl RegistrationStore for MemoryRegistrationStore {
     async fn upsert(&self, binding: &Binding) -> Result<()> {
         binding.validate()?;
-        let key = binding.key().to_text();
         let mut g = self.lock();
-        let g = &mut *g;
-        g.by_expiry
-            .insert((binding.expires_at, binding.aor.clone(), key.clone()));
-        let list = g.by_aor.entry(binding.aor.clone()).or_default();
+        let Inner {
+            by_aor,
+            by_expiry,
+            len,
+        } = &mut *g;
+        let shared: Arc<str> = match by_aor.get_key_value(binding.aor.as_str()) {
+            Some((aor, _)) => aor.clone(),
+            None => Arc::from(binding.aor.as_str()),
+        };
+        let list = by_aor.entry(shared.clone()).or_default();
         // A refresh replaces its binding in place: no removal and re-insertion per
         // re-registration.
-        if let Some((_, old)) = list.iter_mut().find(|(k, _)| **k == *key) {
-            if old.expires_at != binding.expires_at {
-                g.by_expiry
-                    .remove(&(old.expires_at, binding.aor.clone(), key));
-            }
+        if let Some(old) = list.iter_mut().find(|b| b.same_key(binding)) {
+            let old_at = old.expires_at;
             *old = binding.clone();
+            if old_at != binding.expires_at {
+                if !list.iter().any(|b| b.expires_at == old_at) {
+                    by_expiry.remove(&(old_at, shared.clone()));
+                }
+                by_expiry.insert((binding.expires_at, shared));
+            }
             return Ok(());
         }
         list.reserve_exact(1);
-        list.push((key.into_boxed_str(), binding.clone()));
+        list.push(binding.clone());
+        by_expiry.insert((binding.expires_at, shared));
+        *len += 1;
         Ok(())
     }
 
     async fn remove(&self, aor: &str, key: &BindingKey) -> Result<bool> {
-        Ok(self.lock().take(aor, &key.to_text()).is_some())
+        let mut found = false;
+        self.lock().take(aor, |b| {
+            let hit = !found && b.has_key(key);
+            found |= hit;
+            hit
+        });
+        Ok(found)
     }
 
     async fn remove_aor(&self, aor: &str) -> Result<u64> {
-        let mut g = self.lock();
-        let Some(list) = g.by_aor.remove(aor) else {
-            return Ok(0);
-        };
-        for (key, b) in &list {
-            g.by_expiry
-                .remove(&(b.expires_at, aor.to_owned(), key.to_string()));
-        }
-        Ok(list.len() as u64)
+        Ok(self.lock().take(aor, |_| true).len() as u64)
     }
 
     async fn lookup(&self, aor: &str, now: u64) -> Result<Vec<Binding>> {
@@ -100,13 +144,7 @@ impl RegistrationStore for MemoryRegistrationStore {
             .lock()
             .by_aor
             .get(aor)
-            .map(|list| {
-                list.iter()
-                    .map(|(_, b)| b)
-                    .filter(|b| b.is_live(now))
-                    .cloned()
-                    .collect()
-            })
+            .map(|list| list.iter().filter(|b| b.is_live(now)).cloned().collect())
             .unwrap_or_default();
         sort_for_lookup(&mut list);
         Ok(list)
@@ -114,14 +152,10 @@ impl RegistrationStore for MemoryRegistrationStore {
 
     async fn expire(&self, now: u64) -> Result<Vec<Binding>> {
         let mut g = self.lock();
-        let due: Vec<(u64, String, String)> = g
-            .by_expiry
-            .range(..(now.saturating_add(1), String::new(), String::new()))
-            .cloned()
-            .collect();
+        let due: Vec<Arc<str>> = g.due(now).map(|(_, aor)| aor.clone()).collect();
         let mut out = Vec::with_capacity(due.len());
-        for (_, aor, key) in due {
-            out.extend(g.take(&aor, &key));
+        for aor in due {
+            out.extend(g.take(&aor, |b| !b.is_live(now)));
         }
         sort_for_expire(&mut out);
         Ok(out)
@@ -129,11 +163,15 @@ impl RegistrationStore for MemoryRegistrationStore {
 
     async fn count(&self, now: u64) -> Result<u64> {
         let g = self.lock();
-        let expired = g
-            .by_expiry
-            .range(..(now.saturating_add(1), String::new(), String::new()))
-            .count();
-        Ok((g.by_expiry.len() - expired) as u64)
+        let expired: usize = g
+            .due(now)
+            .map(|(at, aor)| {
+                g.by_aor
+                    .get(aor)
+                    .map_or(0, |l| l.iter().filter(|b| b.expires_at == *at).count())
+            })
+            .sum();
+        Ok((g.len - expired) as u64)
     }
 
     async fn all(&self) -> Result<Vec<Binding>> {
@@ -141,7 +179,7 @@ impl RegistrationStore for MemoryRegistrationStore {
             .lock()
             .by_aor
             .values()
-            .flat_map(|list| list.iter().map(|(_, b)| b.clone()))
+            .flat_map(|list| list.iter().cloned())
             .collect();
         sort_for_expire(&mut out);
         Ok(out)

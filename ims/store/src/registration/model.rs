@@ -101,6 +101,28 @@ impl Binding {
         }
     }
 
+    /// Whether the binding's key is `key`, without building either key.
+    pub fn has_key(&self, key: &BindingKey) -> bool {
+        match (key, &self.instance, self.reg_id) {
+            (BindingKey::Flow { instance, reg_id }, Some(i), Some(r)) => {
+                *instance == *i && *reg_id == r
+            }
+            (BindingKey::Instance(instance), Some(i), None) => *instance == *i,
+            (BindingKey::Contact(contact), None, _) => *contact == self.contact,
+            _ => false,
+        }
+    }
+
+    /// Whether the two bindings have the same key (one replaces the other, RFC 5626 §6).
+    pub fn same_key(&self, other: &Self) -> bool {
+        match (&self.instance, self.reg_id, &other.instance, other.reg_id) {
+            (Some(a), Some(x), Some(b), Some(y)) => x == y && a == b,
+            (Some(a), None, Some(b), None) => a == b,
+            (None, _, None, _) => self.contact == other.contact,
+            _ => false,
+        }
+    }
+
     /// Whether the binding is live at `now` (unix seconds).
     pub fn is_live(&self, now: u64) -> bool {
         now < self.expires_at
@@ -276,6 +298,26 @@ mod tests {
         b.instance = None;
         b.reg_id = Some(3);
         assert_eq!(b.key(), BindingKey::Contact(b.contact.clone()));
+    }
+
+    #[test]
+    fn key_matching_agrees_with_built_keys() {
+        let flow = sample();
+        let mut instance = sample();
+        instance.reg_id = None;
+        let mut contact = sample();
+        contact.instance = None;
+        let mut other_contact = contact.clone();
+        other_contact.contact.push_str(";x");
+        let mut other_reg = sample();
+        other_reg.reg_id = Some(2);
+        let all = [&flow, &instance, &contact, &other_contact, &other_reg];
+        for a in all {
+            for b in all {
+                assert_eq!(a.same_key(b), a.key() == b.key(), "{a:?} vs {b:?}");
+                assert_eq!(a.has_key(&b.key()), a.key() == b.key());
+            }
+        }
     }
 
     #[test]
