@@ -6,6 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sip_proto::{Flow, Transport};
@@ -67,7 +68,8 @@ pub struct RegistrationUpdate {
 #[derive(Debug, Clone)]
 struct Identity {
     impu: String,
-    service_route: Vec<String>,
+    /// Shared: every user served by one S-CSCF is given the same route.
+    service_route: Arc<[String]>,
     associated_uris: Vec<String>,
     expires_at: Instant,
 }
@@ -85,11 +87,15 @@ fn flow_key(flow: &Flow) -> FlowKey {
     (flow.transport, flow.remote)
 }
 
-/// The registration cache, indexed by contact and by flow.
+/// The registration cache, indexed by contact and by flow. It holds every contact registered
+/// through this P-CSCF, so the contact key text is stored once for both indexes and equal
+/// Service-Routes once for all.
 #[derive(Debug, Default)]
 pub struct Registrations {
-    contacts: HashMap<String, ContactEntry>,
-    flows: HashMap<FlowKey, HashSet<String>>,
+    contacts: HashMap<Arc<str>, ContactEntry>,
+    flows: HashMap<FlowKey, HashSet<Arc<str>>>,
+    /// The Service-Route last stored, handed to the next registration that has the same one.
+    last_route: Option<Arc<[String]>>,
 }
 
 impl Registrations {
@@ -101,7 +107,7 @@ impl Registrations {
     /// Apply what a 200 OK to REGISTER granted, at `now`.
     pub fn apply(&mut self, update: &RegistrationUpdate, now: Instant) {
         if update.remove_all {
-            let keys: Vec<String> = self
+            let keys: Vec<Arc<str>> = self
                 .contacts
                 .iter()
                 .filter(|(_, e)| e.identities.iter().any(|i| i.impu == update.impu))
@@ -120,14 +126,23 @@ impl Registrations {
             }
             let identity = Identity {
                 impu: update.impu.clone(),
-                service_route: update.service_route.clone(),
+                service_route: self.shared_route(&update.service_route),
                 associated_uris: update.associated_uris.clone(),
                 expires_at: now + Duration::from_secs(u64::from(*expires)),
             };
-            let old_flow = self.contacts.get(&key).map(|e| flow_key(&e.flow));
-            if let Some(old) = old_flow.filter(|f| *f != flow_key(&update.flow)) {
-                self.unindex(old, &key);
-            }
+            let existing = self
+                .contacts
+                .get_key_value(key.as_str())
+                .map(|(k, e)| (k.clone(), flow_key(&e.flow)));
+            let key: Arc<str> = match existing {
+                Some((shared, old)) => {
+                    if old != flow_key(&update.flow) {
+                        self.unindex(old, &shared);
+                    }
+                    shared
+                }
+                None => Arc::from(key),
+            };
             let entry = self
                 .contacts
                 .entry(key.clone())
@@ -146,6 +161,18 @@ impl Registrations {
                 .entry(flow_key(&update.flow))
                 .or_default()
                 .insert(key);
+        }
+    }
+
+    /// `route` as a shared list: the last one stored when it is equal.
+    fn shared_route(&mut self, route: &[String]) -> Arc<[String]> {
+        match &self.last_route {
+            Some(last) if **last == *route => last.clone(),
+            _ => {
+                let fresh: Arc<[String]> = route.into();
+                self.last_route = Some(fresh.clone());
+                fresh
+            }
         }
     }
 
@@ -233,8 +260,8 @@ impl Registrations {
         let keys = self.flows.get(&(transport, remote))?;
         let named = contact
             .map(contact_key)
-            .filter(|k| keys.contains(k))
-            .and_then(|k| self.contacts.get(&k));
+            .filter(|k| keys.contains(k.as_str()))
+            .and_then(|k| self.contacts.get(k.as_str()));
         let mut candidates: Vec<&ContactEntry> = match named {
             Some(entry) => vec![entry],
             None => keys.iter().filter_map(|k| self.contacts.get(k)).collect(),
@@ -280,7 +307,7 @@ impl Registrations {
             contact: entry.contact.clone(),
             flow: entry.flow,
             impu: i.impu.clone(),
-            service_route: i.service_route.clone(),
+            service_route: i.service_route.to_vec(),
             associated_uris: i.associated_uris.clone(),
             expires_at: i.expires_at,
         }
@@ -289,7 +316,7 @@ impl Registrations {
     /// Live bindings of the contact `uri` (compared by [`contact_key`]).
     pub fn by_contact(&self, uri: &str, now: Instant) -> Vec<Binding> {
         self.contacts
-            .get(&contact_key(uri))
+            .get(contact_key(uri).as_str())
             .map(|e| Self::bindings_of(e, now).collect())
             .unwrap_or_default()
     }
@@ -349,6 +376,39 @@ mod tests {
                 .collect(),
             remove_all: false,
         }
+    }
+
+    #[test]
+    fn contacts_share_key_text_and_service_route() {
+        let mut r = Registrations::new();
+        let now = Instant::now();
+        r.apply(
+            &update("sip:a@ims.test", 7000, &[("sip:a@127.0.0.1:7000", 60)]),
+            now,
+        );
+        r.apply(
+            &update("sip:b@ims.test", 7000, &[("sip:b@127.0.0.1:7000", 60)]),
+            now,
+        );
+        let routes: Vec<&Arc<[String]>> = r
+            .contacts
+            .values()
+            .flat_map(|e| e.identities.iter().map(|i| &i.service_route))
+            .collect();
+        assert!(matches!(routes.as_slice(), [x, y] if Arc::ptr_eq(x, y)));
+        let flows = r.flows.values().flatten();
+        for key in flows {
+            let (stored, _) = r.contacts.get_key_value(&**key).expect("indexed contact");
+            assert!(Arc::ptr_eq(stored, key), "one copy of the key text");
+        }
+        let mut moved = update("sip:a@ims.test", 7001, &[("sip:a@127.0.0.1:7000", 60)]);
+        moved.service_route = vec!["sip:other@scscf2:5080;lr".into()];
+        r.apply(&moved, now);
+        assert_eq!(r.by_flow(Transport::Udp, flow(7000).remote, now).len(), 1);
+        let got = r.by_contact("sip:a@127.0.0.1:7000", now);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].service_route, ["sip:other@scscf2:5080;lr"]);
+        assert_eq!(got[0].flow.remote, flow(7001).remote);
     }
 
     #[test]
