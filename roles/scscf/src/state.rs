@@ -24,8 +24,8 @@ pub struct ServedUser {
     /// The implicit registration set: every public identity registered with it, in profile
     /// order (the P-Associated-URI list, TS 24.229 §5.4.1.2.2).
     pub implicit_set: Vec<String>,
-    /// Charging function addresses from the SAA.
-    pub charging: Option<ChargingInfo>,
+    /// Charging function addresses from the SAA: the same for most users, so shared.
+    pub charging: Option<Arc<ChargingInfo>>,
 }
 
 /// Profiles of the users this S-CSCF serves, by public identity (lower-cased). Filled on
@@ -33,34 +33,53 @@ pub struct ServedUser {
 /// SAR of type NO_ASSIGNMENT.
 #[derive(Debug, Default)]
 pub struct Profiles {
-    by_impu: Mutex<HashMap<String, Arc<ServedUser>>>,
+    inner: Mutex<ProfilesInner>,
+}
+
+#[derive(Debug, Default)]
+struct ProfilesInner {
+    by_impu: HashMap<String, Arc<ServedUser>>,
+    /// The charging addresses last stored, shared with every later profile that has the same.
+    last_charging: Option<Arc<ChargingInfo>>,
 }
 
 impl Profiles {
     /// The profile serving `impu`.
     pub fn get(&self, impu: &str) -> Option<Arc<ServedUser>> {
         let key = normalise(impu);
-        self.by_impu.lock().ok()?.get(&key).cloned()
+        self.lock().by_impu.get(&key).cloned()
     }
 
     /// Store `user` under every identity of its implicit set.
-    pub fn insert(&self, user: ServedUser) {
-        let user = Arc::new(user);
-        if let Ok(mut map) = self.by_impu.lock() {
-            for impu in &user.implicit_set {
-                map.insert(normalise(impu), Arc::clone(&user));
+    pub fn insert(&self, mut user: ServedUser) {
+        let mut inner = self.lock();
+        if let Some(charging) = &mut user.charging {
+            match &inner.last_charging {
+                Some(last) if **last == **charging => *charging = Arc::clone(last),
+                _ => inner.last_charging = Some(Arc::clone(charging)),
             }
+        }
+        let user = Arc::new(user);
+        for impu in &user.implicit_set {
+            inner.by_impu.insert(normalise(impu), Arc::clone(&user));
         }
     }
 
     /// Forget every identity of `impu`'s implicit set; returns the profile removed.
     pub fn remove(&self, impu: &str) -> Option<Arc<ServedUser>> {
-        let mut map = self.by_impu.lock().ok()?;
+        let map = &mut self.lock().by_impu;
         let user = map.remove(&normalise(impu))?;
         for other in &user.implicit_set {
             map.remove(&normalise(other));
         }
         Some(user)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ProfilesInner> {
+        // Every update leaves the map consistent before any panic point.
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -136,4 +155,46 @@ async fn open_backing(url: &str) -> anyhow::Result<Arc<dyn RegistrationStore>> {
     role_kit::ensure_sqlite_dir(url)?;
     let pool = ims_store::SqlPool::open(&ims_store::SqlOptions::new(url.to_owned())).await?;
     Ok(Arc::new(ims_store::SqlRegistrationStore::new(pool)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(aor: &str, ccf: &str) -> ServedUser {
+        ServedUser {
+            aor: aor.into(),
+            impi: format!("{aor}-impi"),
+            subscription: ImsSubscription {
+                private_id: format!("{aor}-impi"),
+                service_profiles: Vec::new(),
+            },
+            implicit_set: vec![aor.into(), format!("{aor}-alias")],
+            charging: Some(Arc::new(ChargingInfo {
+                primary_ccf: Some(ccf.into()),
+                ..ChargingInfo::default()
+            })),
+        }
+    }
+
+    #[test]
+    fn profiles_share_equal_charging_addresses() {
+        let profiles = Profiles::default();
+        profiles.insert(user("sip:a@x", "aaa://cdf"));
+        profiles.insert(user("sip:b@x", "aaa://cdf"));
+        profiles.insert(user("sip:c@x", "aaa://cdf2"));
+        let charging = |impu: &str| profiles.get(impu).and_then(|u| u.charging.clone());
+        let (a, b, c) = (
+            charging("sip:a@x"),
+            charging("SIP:B@X"),
+            charging("sip:c@x-alias"),
+        );
+        assert!(matches!((&a, &b), (Some(a), Some(b)) if Arc::ptr_eq(a, b)));
+        assert_eq!(
+            c.and_then(|c| c.primary_ccf.clone()).as_deref(),
+            Some("aaa://cdf2")
+        );
+        assert!(profiles.remove("sip:a@x-alias").is_some());
+        assert!(profiles.get("sip:a@x").is_none() && profiles.get("sip:b@x").is_some());
+    }
 }

@@ -1,6 +1,8 @@
 //! A served user's profile from the User-Data of an SAA or PPR (TS 29.228 Annex B): the
 //! implicit registration set of the registered identity (TS 24.229 §5.4.1.2.2).
 
+use std::sync::Arc;
+
 use ims_core::ifc::ImsSubscription;
 use ims_cx::ChargingInfo;
 
@@ -32,7 +34,7 @@ pub(crate) fn served_user(
     aor: &str,
     impi: &str,
     subscription: ImsSubscription,
-    charging: Option<ChargingInfo>,
+    charging: Option<Arc<ChargingInfo>>,
 ) -> ServedUser {
     ServedUser {
         aor: aor.to_owned(),

@@ -1,6 +1,8 @@
 //! Requests from the HSS: RTR de-registers users (TS 29.228 §6.1.3), PPR replaces their
 //! profile (TS 29.228 §6.2.2); anything else is DIAMETER_COMMAND_UNSUPPORTED.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use diameter_codec::generated::cx;
 use diameter_codec::{Message, ResultCode};
@@ -116,7 +118,11 @@ fn push_profile(shared: &Shared, ppr: &PushProfile) -> CxResult {
         let Some(old) = shared.profiles.get(&aor) else {
             continue;
         };
-        let charging = ppr.charging.clone().or_else(|| old.charging.clone());
+        let charging = ppr
+            .charging
+            .clone()
+            .map(Arc::new)
+            .or_else(|| old.charging.clone());
         let user = match &subscription {
             Some(s) => served_user(&aor, &old.impi, s.clone(), charging),
             None => ServedUser {

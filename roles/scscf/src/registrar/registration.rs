@@ -157,12 +157,17 @@ pub(crate) async fn register(
             let charging = saa
                 .charging
                 .clone()
+                .map(Arc::new)
                 .or_else(|| old.and_then(|o| o.charging.clone()));
             served_user(aor, impi, sub, charging)
         }
         (Some(Err(e)), _) => return internal(format_args!("User-Data from the HSS: {e}")),
         (None, Some(old)) => ServedUser {
-            charging: saa.charging.clone().or_else(|| old.charging.clone()),
+            charging: saa
+                .charging
+                .clone()
+                .map(Arc::new)
+                .or_else(|| old.charging.clone()),
             ..(*old).clone()
         },
         (None, None) => return internal("no User-Data from the HSS"),

@@ -114,7 +114,7 @@ pub fn served_user_from_saa(aor: &str, answer: &ServerAssignmentAnswer) -> Optio
             .unwrap_or_else(|| subscription.private_id.clone()),
         subscription,
         implicit_set,
-        charging: answer.charging.clone(),
+        charging: answer.charging.clone().map(Arc::new),
     })
 }
 
