@@ -103,7 +103,7 @@ pub struct ListenSection {
     pub key: Option<PathBuf>,
 }
 
-/// `[timers]`: RFC 3261 §17 T1, T2, T4.
+/// `[timers]`: RFC 3261 §17 T1, T2, T4 and the proxy's Timer C (§16.6 step 11).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TimersSection {
@@ -113,6 +113,9 @@ pub struct TimersSection {
     pub t2_ms: u64,
     /// T4, maximum time a message stays in the network (default 5 s).
     pub t4_ms: u64,
+    /// Timer C: a proxied INVITE without a provisional for this long is cancelled (default
+    /// 181 s; Kamailio's `fr_inv_timer`).
+    pub timer_c_ms: u64,
 }
 
 impl Default for TimersSection {
@@ -121,6 +124,7 @@ impl Default for TimersSection {
             t1_ms: 500,
             t2_ms: 4000,
             t4_ms: 5000,
+            timer_c_ms: 181_000,
         }
     }
 }

@@ -80,16 +80,17 @@ pub fn listeners(config: &EdgeConfig) -> Result<Vec<ListenerConfig>, ConfigError
 /// RFC 3261 timers from `[timers]`.
 pub fn timers(config: &EdgeConfig) -> Result<TimerConfig, ConfigError> {
     let t = &config.timers;
-    if t.t1_ms == 0 || t.t2_ms < t.t1_ms || t.t4_ms == 0 {
+    if t.t1_ms == 0 || t.t2_ms < t.t1_ms || t.t4_ms == 0 || t.timer_c_ms == 0 {
         return Err(value_error(
             "timers".into(),
-            "need t1_ms > 0, t2_ms >= t1_ms and t4_ms > 0",
+            "need t1_ms > 0, t2_ms >= t1_ms, t4_ms > 0 and timer_c_ms > 0",
         ));
     }
     Ok(TimerConfig {
         t1: Duration::from_millis(t.t1_ms),
         t2: Duration::from_millis(t.t2_ms),
         t4: Duration::from_millis(t.t4_ms),
+        timer_c: Duration::from_millis(t.timer_c_ms),
     })
 }
 

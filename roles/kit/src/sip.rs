@@ -56,7 +56,7 @@ pub struct SipListen {
     pub key: Option<PathBuf>,
 }
 
-/// `[sip.timers]` (RFC 3261 §17.1.1.1).
+/// `[sip.timers]` (RFC 3261 §17.1.1.1, Timer C §16.6 step 11).
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SipTimers {
@@ -66,6 +66,9 @@ pub struct SipTimers {
     pub t2_ms: u64,
     /// T4, ms.
     pub t4_ms: u64,
+    /// Timer C, ms: a proxied INVITE without a provisional for this long is cancelled
+    /// (Kamailio's `fr_inv_timer`; the RFC wants over 3 minutes).
+    pub timer_c_ms: u64,
 }
 
 impl Default for SipTimers {
@@ -74,6 +77,7 @@ impl Default for SipTimers {
             t1_ms: 500,
             t2_ms: 4000,
             t4_ms: 5000,
+            timer_c_ms: 181_000,
         }
     }
 }
@@ -189,6 +193,7 @@ impl SipSection {
             t1: Duration::from_millis(self.timers.t1_ms),
             t2: Duration::from_millis(self.timers.t2_ms),
             t4: Duration::from_millis(self.timers.t4_ms),
+            timer_c: Duration::from_millis(self.timers.timer_c_ms),
         };
         let aliases = self.aliases.clone();
         let seed = std::time::SystemTime::now()

@@ -89,6 +89,7 @@ pub fn config(hss: SocketAddr, ocs: SocketAddr, cdf: SocketAddr, spool: &Path) -
         t1_ms: 100,
         t2_ms: 400,
         t4_ms: 500,
+        ..SipTimers::default()
     };
     ScscfConfig {
         sip,

@@ -94,6 +94,7 @@ pub fn scscf_config(hss: SocketAddr, icscf: Option<String>) -> ScscfConfig {
                 t1_ms: 100,
                 t2_ms: 400,
                 t4_ms: 500,
+                ..SipTimers::default()
             },
             max_message_size: 65_535,
             tcp_idle_timeout_s: 300,

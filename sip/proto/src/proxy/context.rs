@@ -22,6 +22,9 @@ pub(super) struct Branch {
     /// When the proxy gives up on this branch if it is still silent (see
     /// [`super::Forward::give_up_after`]); `None` once disarmed.
     pub(super) give_up_at: Option<Instant>,
+    /// An INVITE branch's Timer C (RFC 3261 §16.6 step 11), pushed back by every provisional
+    /// other than 100 (§16.7 step 2); `None` for other methods and once it ended.
+    pub(super) timer_c_at: Option<Instant>,
     /// The proxy gave up on it: it counts as a 408; late answers are not passed on.
     pub(super) abandoned: bool,
 }

@@ -305,3 +305,81 @@ fn a_non_invite_is_given_up_without_a_final_even_after_a_provisional() {
     p.handle_message(start, answer(&second, 202, "u2", ""), udp_from(UAS2));
     assert_eq!(finals_upstream(&sent(&mut p)), vec![202]);
 }
+
+#[test]
+fn timer_c_cancels_a_branch_that_rings_too_long_and_answers_408() {
+    let c = TimerConfig::default().timer_c();
+    let (mut p, start, out) = forwarded(&[UAS1], vec![None], false);
+    let first = request_to(&out, UAS1).unwrap();
+    // A 180 one second in pushes Timer C back (§16.7 step 2); a 100 would not.
+    let ringing = start + Duration::from_secs(1);
+    p.handle_message(ringing, answer(&first, 180, "u1", ""), udp_from(UAS1));
+    let _ = sent(&mut p);
+    p.handle_timeout(start + c);
+    let out = sent(&mut p);
+    assert!(!cancel_sent_to(&out, UAS1) && finals_upstream(&out).is_empty());
+    assert!(p.poll_timeout().is_some_and(|t| t <= ringing + c));
+    p.handle_timeout(ringing + c);
+    let out = sent(&mut p);
+    assert!(
+        cancel_sent_to(&out, UAS1),
+        "§16.8: Timer C cancels a ringing branch"
+    );
+    assert_eq!(finals_upstream(&out), vec![408]);
+    assert_eq!(p.context_count(), 0);
+    // The callee answers neither the CANCEL nor the INVITE: 64·T1 later the INVITE client
+    // transaction is destroyed (§9.1), not kept for ever.
+    let later = ringing + c + Duration::from_secs(20);
+    p.handle_timeout(later);
+    let _ = sent(&mut p);
+    assert!(
+        p.transactions.client_count() >= 1,
+        "still waiting for the 487"
+    );
+    p.handle_timeout(ringing + c + TimerConfig::default().t1_x64());
+    assert!(
+        finals_upstream(&sent(&mut p)).iter().all(|s| *s == 408),
+        "only the 408's retransmissions (Timer G: the test caller never ACKs)"
+    );
+    assert_eq!(p.transactions.client_count(), 0);
+}
+
+#[test]
+fn a_cancelled_branch_without_a_487_ends_after_64_t1() {
+    let mut p = proxy(Mode::Stateful);
+    let start = Instant::now();
+    p.handle_message(start, invite(70), udp_from(UAC));
+    let fwd = request_to(&sent(&mut p), UAS1).expect("forwarded");
+    p.handle_message(start, answer(&fwd, 180, "b1", ""), udp_from(UAS1));
+    let _ = sent(&mut p);
+    p.handle_message(start, tests::cancel(), udp_from(UAC));
+    assert!(cancel_sent_to(&sent(&mut p), UAS1));
+    p.handle_timeout(start + Duration::from_secs(31));
+    assert!(
+        finals_upstream(&sent(&mut p)).is_empty(),
+        "waits for the 487"
+    );
+    p.handle_timeout(start + TimerConfig::default().t1_x64());
+    assert_eq!(finals_upstream(&sent(&mut p)), vec![408]);
+    assert_eq!(p.context_count(), 0);
+    assert_eq!(p.transactions.client_count(), 0);
+    // A 487 that turns up after all is not a second final for the caller's transaction.
+    let later = start + Duration::from_secs(40);
+    p.handle_message(later, answer(&fwd, 487, "b1", ""), udp_from(UAS1));
+    let _ = sent(&mut p);
+    assert_eq!(p.context_count(), 0);
+}
+
+#[test]
+fn a_branch_answered_in_time_leaves_no_timer_c_behind() {
+    let c = TimerConfig::default().timer_c();
+    let (mut p, start, out) = forwarded(&[UAS1], vec![None], false);
+    let first = request_to(&out, UAS1).unwrap();
+    p.handle_message(start, answer(&first, 180, "u1", ""), udp_from(UAS1));
+    p.handle_message(start, answer(&first, 200, "u1", ""), udp_from(UAS1));
+    assert_eq!(finals_upstream(&sent(&mut p)), vec![200]);
+    p.handle_timeout(start + c + Duration::from_secs(1));
+    let out = sent(&mut p);
+    assert!(!cancel_sent_to(&out, UAS1) && finals_upstream(&out).is_empty());
+    assert!(p.give_ups.is_empty() && p.cancelled.is_empty());
+}

@@ -113,9 +113,13 @@ pub struct Proxy {
     pending: IdMap<ServerTransactionId, app::Pending>,
     app_events: VecDeque<AppEvent>,
     originated: HashSet<ClientTransactionId, std::hash::BuildHasherDefault<branch::Fnv64>>,
-    /// Branches to give up on when still silent ([`Forward::give_up_after`]); entries of
-    /// branches that answered or ended stay until due and are then skipped.
+    /// Branch deadlines: give-up timers ([`Forward::give_up_after`]) and Timer C. Entries of
+    /// branches that answered or ended stay until due and are then skipped; a Timer C pushed
+    /// back by a provisional is queued again when its old entry comes due.
     give_ups: BinaryHeap<Reverse<(Instant, ClientTransactionId)>>,
+    /// Cancelled INVITE branches, destroyed if still without a final response when due
+    /// (64·T1 after the CANCEL, RFC 3261 §9.1).
+    cancelled: BinaryHeap<Reverse<(Instant, ClientTransactionId)>>,
     /// Given-up INVITE branches that outlived their context, with the request sent and its
     /// flow: cancelled if they send a provisional (§9.1), dropped at their final or timeout.
     orphans: IdMap<ClientTransactionId, (Bytes, Flow)>,
@@ -140,6 +144,7 @@ impl Proxy {
             app_events: VecDeque::new(),
             originated: HashSet::default(),
             give_ups: BinaryHeap::new(),
+            cancelled: BinaryHeap::new(),
             orphans: IdMap::default(),
         }
     }
@@ -237,6 +242,8 @@ impl Proxy {
             self.drain(now);
             self.give_up_due(now);
             self.drain(now);
+            self.destroy_cancelled_due(now);
+            self.drain(now);
         }
     }
 
@@ -250,9 +257,10 @@ impl Proxy {
     /// When to call [`Proxy::handle_timeout`] next.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let give_up = self.give_ups.peek().map(|Reverse((at, _))| *at);
-        match (self.transactions.poll_timeout(), give_up) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let cancelled = self.cancelled.peek().map(|Reverse((at, _))| *at);
+        [self.transactions.poll_timeout(), give_up, cancelled]
+            .into_iter()
+            .flatten()
+            .min()
     }
 }

@@ -13,7 +13,9 @@ use super::local::{LocalAddr, LocalAddrs};
 use super::request::{plan, Rejection, RoutingContext};
 use super::Proxy;
 use crate::flow::Flow;
-use crate::transaction::{ClientTransactionId, ServerTransactionId, TransactionEvent};
+use crate::transaction::{
+    ClientInviteState, ClientState, ClientTransactionId, ServerTransactionId, TransactionEvent,
+};
 
 impl Proxy {
     pub(super) fn routing(&self) -> RoutingContext<'_> {
@@ -166,6 +168,7 @@ impl Proxy {
                 connection: None,
             };
             let method = ctx.request.method().cloned().unwrap_or(Method::OPTIONS);
+            let invite = method == Method::INVITE;
             let sent =
                 transactions.send_request_bytes(now, outgoing.clone(), flow, &branch, method);
             if let Some(client) = sent {
@@ -179,6 +182,11 @@ impl Proxy {
                 if let Some(at) = give_up_at {
                     give_ups.push(Reverse((at, client)));
                 }
+                // §16.6 step 11: Timer C for every proxied INVITE.
+                let timer_c_at = invite.then(|| now + config.timers.timer_c());
+                if let Some(at) = timer_c_at {
+                    give_ups.push(Reverse((at, client)));
+                }
                 ctx.branches.push(Branch {
                     id: client,
                     request: outgoing,
@@ -187,6 +195,7 @@ impl Proxy {
                     done: false,
                     cancel_sent: false,
                     give_up_at,
+                    timer_c_at,
                     abandoned: false,
                 });
                 stats.forwarded_requests += 1;
@@ -248,6 +257,10 @@ impl Proxy {
             if invite {
                 // The next hop is alive: no more giving up on it.
                 branch.give_up_at = None;
+                if status != StatusCode::TRYING && branch.timer_c_at.is_some() {
+                    // §16.7 step 2: a provisional other than 100 resets Timer C.
+                    branch.timer_c_at = Some(now + self.config.timers.timer_c());
+                }
             }
             if branch.abandoned {
                 // §9.1: a given-up INVITE branch is cancelled once it has a provisional.
@@ -310,7 +323,7 @@ impl Proxy {
     ) {
         if status.is_provisional() {
             if let Some((request, flow)) = self.orphans.remove(&client) {
-                self.cancel_request(now, &request, flow);
+                self.cancel_request(now, client, &request, flow);
             }
         } else {
             self.orphans.remove(&client);
@@ -455,17 +468,55 @@ impl Proxy {
             let Some(ctx) = self.contexts.get_mut(&id) else {
                 continue;
             };
-            let Some(branch) = ctx.branches.iter_mut().find(|b| b.id == client) else {
+            let Some(index) = ctx.branches.iter().position(|b| b.id == client) else {
                 continue;
             };
-            if branch.done || branch.give_up_at != Some(at) {
+            let branch = &mut ctx.branches[index];
+            if branch.done {
                 continue;
             }
+            if branch.give_up_at != Some(at) {
+                match branch.timer_c_at {
+                    // Pushed back by a provisional since this entry was queued.
+                    Some(c) if c > at => {
+                        self.give_ups.push(Reverse((c, client)));
+                        continue;
+                    }
+                    Some(c) if c == at => {}
+                    _ => continue,
+                }
+            }
+            // Given up, or Timer C fired (§16.8): it counts as a 408, and an INVITE branch
+            // that has had a provisional is cancelled (§9.1).
+            let timer_c = branch.give_up_at != Some(at);
             branch.done = true;
             branch.abandoned = true;
             branch.give_up_at = None;
+            branch.timer_c_at = None;
+            let cancel = timer_c && branch.provisional && !branch.cancel_sent;
             ctx.offer(StatusCode::REQUEST_TIMEOUT, Candidate::Synthetic);
+            if cancel {
+                self.send_cancel(now, id, index);
+            }
             self.finish(now, id);
+        }
+    }
+
+    /// Destroy every cancelled INVITE branch still without a final response 64·T1 after its
+    /// CANCEL (RFC 3261 §9.1); a context still waiting for it takes it as a 408 (§16.8).
+    pub(super) fn destroy_cancelled_due(&mut self, now: Instant) {
+        while let Some(Reverse((at, client))) = self.cancelled.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.cancelled.pop();
+            let waiting = matches!(
+                self.transactions.client_state(client),
+                Some(ClientState::Invite(ClientInviteState::Proceeding))
+            );
+            if waiting && self.transactions.abandon_client(client) {
+                self.on_branch_failure(now, client, StatusCode::REQUEST_TIMEOUT);
+            }
         }
     }
 
@@ -516,12 +567,21 @@ impl Proxy {
             return;
         };
         branch.cancel_sent = true;
-        let (request, flow) = (branch.request.clone(), branch.flow);
-        self.cancel_request(now, &request, flow);
+        let (client, request, flow) = (branch.id, branch.request.clone(), branch.flow);
+        self.cancel_request(now, client, &request, flow);
     }
 
-    /// Send the CANCEL of `request`, sent on `flow`.
-    fn cancel_request(&mut self, now: Instant, request: &bytes::Bytes, flow: Flow) {
+    /// Send the CANCEL of `request`, sent on `flow` by client transaction `client`, and
+    /// schedule that transaction's end should the final response never come (§9.1).
+    fn cancel_request(
+        &mut self,
+        now: Instant,
+        client: ClientTransactionId,
+        request: &bytes::Bytes,
+        flow: Flow,
+    ) {
+        self.cancelled
+            .push(Reverse((now + self.config.timers.t1_x64(), client)));
         let Ok(sent) = Message::parse(request.clone()) else {
             return;
         };

@@ -341,7 +341,7 @@ fn cancel_is_answered_and_propagated() {
 }
 
 /// The UAC's CANCEL for [`invite`].
-fn cancel() -> Bytes {
+pub(super) fn cancel() -> Bytes {
     Bytes::from(
         "CANCEL sip:service@127.0.0.1:5060 SIP/2.0\r\n\
          Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-uac-1;rport\r\n\

@@ -1,4 +1,5 @@
-//! Timer values (RFC 3261 §17.1.1.1, Table 4 of Appendix A; RFC 6026 §8.4 for L and M).
+//! Timer values (RFC 3261 §17.1.1.1, Table 4 of Appendix A; RFC 6026 §8.4 for L and M), and
+//! the proxy's Timer C (§16.6 step 11).
 
 use std::time::Duration;
 
@@ -17,6 +18,10 @@ pub struct TimerConfig {
     pub t2: Duration,
     /// T4, the maximum time a message stays in the network (default 5 s).
     pub t4: Duration,
+    /// Timer C, how long a proxied INVITE may go without a provisional response before the
+    /// branch is cancelled (RFC 3261 §16.6 step 11: "larger than 3 minutes"; default 181 s).
+    /// What Kamailio's tm calls `fr_inv_timer`.
+    pub timer_c: Duration,
 }
 
 impl Default for TimerConfig {
@@ -25,6 +30,7 @@ impl Default for TimerConfig {
             t1: Duration::from_millis(500),
             t2: Duration::from_secs(4),
             t4: Duration::from_secs(5),
+            timer_c: Duration::from_secs(181),
         }
     }
 }
@@ -43,6 +49,11 @@ impl TimerConfig {
     /// T4 (at least 1 ms).
     pub fn t4(&self) -> Duration {
         self.t4.max(FLOOR)
+    }
+
+    /// Timer C (at least 1 ms).
+    pub fn timer_c(&self) -> Duration {
+        self.timer_c.max(FLOOR)
     }
 
     /// 64·T1: Timers B, F, H, J (unreliable), L and M.
@@ -74,9 +85,15 @@ mod tests {
             t1: Duration::ZERO,
             t2: Duration::ZERO,
             t4: Duration::ZERO,
+            timer_c: Duration::ZERO,
         };
         assert_eq!(zero.t1(), FLOOR);
         assert_eq!(zero.t2(), FLOOR);
         assert_eq!(zero.t4(), FLOOR);
+        assert_eq!(zero.timer_c(), FLOOR);
+        assert!(
+            c.timer_c() > Duration::from_secs(180),
+            "§16.6: over 3 minutes"
+        );
     }
 }

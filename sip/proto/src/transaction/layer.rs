@@ -338,6 +338,17 @@ impl TransactionLayer {
         }
     }
 
+    /// Destroy client transaction `id` without waiting for its final response: what the TU
+    /// does 64·T1 after cancelling an INVITE that never answered (RFC 3261 §9.1). No event
+    /// follows. False when it had already ended.
+    pub fn abandon_client(&mut self, id: ClientTransactionId) -> bool {
+        let live = self.clients.get(&id.0).is_some();
+        if live {
+            self.remove_client(id.0);
+        }
+        live
+    }
+
     fn remove_client(&mut self, id: u64) {
         if let Some(tx) = self.clients.remove(&id) {
             self.client_keys.remove(tx.key().as_ref());
