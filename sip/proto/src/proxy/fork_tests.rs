@@ -299,6 +299,17 @@ fn a_non_invite_is_given_up_without_a_final_even_after_a_provisional() {
     let out = sent(&mut p);
     let second = request_to(&out, UAS2).expect("given up: no final within the timer");
     assert!(!cancel_sent_to(&out, UAS1), "no CANCEL for a non-INVITE");
+    // The given-up request is not sent again (Timer E stopped); the new branch's is.
+    p.handle_timeout(start + Duration::from_secs(3));
+    let out = sent(&mut p);
+    assert!(
+        request_to(&out, UAS1).is_none(),
+        "no retransmission to a given-up AS"
+    );
+    assert!(
+        request_to(&out, UAS2).is_some(),
+        "the live branch retransmits"
+    );
     // A late final of the given-up branch is ignored; the second's goes up.
     p.handle_message(start, answer(&first, 200, "u1", ""), udp_from(UAS1));
     assert!(finals_upstream(&sent(&mut p)).is_empty());

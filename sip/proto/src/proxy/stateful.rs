@@ -495,6 +495,8 @@ impl Proxy {
             branch.timer_c_at = None;
             let cancel = timer_c && branch.provisional && !branch.cancel_sent;
             ctx.offer(StatusCode::REQUEST_TIMEOUT, Candidate::Synthetic);
+            // No more copies of a request given up on; a late answer is still absorbed.
+            self.transactions.stop_retransmitting(client);
             if cancel {
                 self.send_cancel(now, id, index);
             }

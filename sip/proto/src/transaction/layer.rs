@@ -24,7 +24,7 @@ use super::server::{ServerState, ServerTransaction};
 use super::server_invite::ServerInvite;
 use super::server_non_invite::ServerNonInvite;
 use super::slab::Slab;
-use super::timer::{Side, TimerQueue};
+use super::timer::{Side, Timer, TimerQueue};
 use crate::flow::Flow;
 
 /// Transactions the tables hold before they first grow. Growing a hash table rehashes every
@@ -335,6 +335,16 @@ impl TransactionLayer {
                     }
                 }
             }
+        }
+    }
+
+    /// Stop resending client transaction `id`'s request (Timers A and E): the TU has given up
+    /// on it. The transaction stays, to absorb a late response, until Timer B or F ends it.
+    pub fn stop_retransmitting(&mut self, id: ClientTransactionId) {
+        if let Some(tx) = self.clients.get_mut(&id.0) {
+            let deadlines = tx.deadlines_mut();
+            deadlines.cancel(Timer::A);
+            deadlines.cancel(Timer::E);
         }
     }
 
