@@ -207,6 +207,43 @@ async fn failed_authentication_clears_the_hss_assignment_of_an_unregistered_user
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unanswered_challenge_clears_the_hss_assignment() {
+    let bed = Bed::start_with(IpAddr::from([127, 0, 7, 4]), "e2e-registrar", |c| {
+        c.scscf.scscf.auth_vector_timeout_s = 1;
+    })
+    .await;
+    let carol = "sip:carol@ims.test";
+    let mut ue = bed
+        .ue("carol", Credentials::Password("carol-secret".into()))
+        .await;
+    let challenged = ue.register_answering(600, "MD5", 0).await.unwrap();
+    assert_eq!(
+        challenged.status(),
+        Some(StatusCode::UNAUTHORIZED),
+        "{challenged:?}"
+    );
+    assert_eq!(
+        hss_state(&bed, carol).await,
+        (RegistrationState::NotRegistered, Some(SCSCF_NAME.into()))
+    );
+    // Left unanswered past its lifetime: SAR AUTHENTICATION_TIMEOUT (TS 29.228 §6.1.2) and
+    // the HSS forgets the S-CSCF the MAR stored.
+    assert_eq!(
+        hss_state_becomes(&bed, carol, (RegistrationState::NotRegistered, None)).await,
+        (RegistrationState::NotRegistered, None)
+    );
+    assert_eq!(bed.lab().scscf.shared().auth.in_flight(), 0);
+    // The user can still register afterwards.
+    let ok = ue.register(600, "MD5").await.unwrap();
+    assert_eq!(ok.status(), Some(StatusCode::OK), "{ok:?}");
+    assert_eq!(
+        hss_state(&bed, carol).await,
+        (RegistrationState::Registered, Some(SCSCF_NAME.into()))
+    );
+    bed.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_application_server_originates_for_an_unregistered_user() {
     let bed = Bed::start(IpAddr::from([127, 0, 7, 2]), "e2e-registrar").await;
     let scscf = scscf_udp(&bed);

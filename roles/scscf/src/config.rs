@@ -100,6 +100,11 @@ pub struct ScscfSection {
     pub max_expires: u32,
     /// When the REGISTER gives none, seconds.
     pub default_expires: u32,
+    /// How long a 401 challenge stays answerable, seconds (Kamailio ims_auth's
+    /// `auth_vector_timeout`); one left unanswered for a user not registered is reported to
+    /// the HSS (SAR AUTHENTICATION_TIMEOUT). Default 30.
+    #[serde(default = "default_auth_vector_timeout")]
+    pub auth_vector_timeout_s: u32,
     /// Where terminating requests for home users served by another S-CSCF go (the I-CSCF,
     /// which asks the HSS with LIR), e.g. `sip:127.0.0.1:5070`. None: answer 404.
     #[serde(default)]
@@ -108,6 +113,17 @@ pub struct ScscfSection {
     /// breakout gateway). None: answer 404/604.
     #[serde(default)]
     pub breakout: Option<String>,
+}
+
+fn default_auth_vector_timeout() -> u32 {
+    30
+}
+
+impl ScscfSection {
+    /// How long a challenge stays answerable.
+    pub fn auth_vector_timeout(&self) -> Duration {
+        Duration::from_secs(u64::from(self.auth_vector_timeout_s))
+    }
 }
 
 /// `[store]`.
@@ -165,6 +181,12 @@ impl ScscfConfig {
             return Err(bad(
                 "scscf.default_expires",
                 "need min_expires <= default_expires <= max_expires".into(),
+            ));
+        }
+        if self.scscf.auth_vector_timeout_s == 0 {
+            return Err(bad(
+                "scscf.auth_vector_timeout_s",
+                "a challenge must stay answerable at least a second".into(),
             ));
         }
         for (key, uri) in [

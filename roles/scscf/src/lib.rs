@@ -110,7 +110,7 @@ impl Scscf {
             cx,
             registrations,
             profiles: state::Profiles::default(),
-            auth: registrar::AuthState::default(),
+            auth: registrar::AuthState::new(config.scscf.auth_vector_timeout()),
             route_host,
             sessions: session::SessionState::new(config.sip.host_table()?)
                 .with_isc_timeout(config.isc.timeout()),

@@ -23,6 +23,15 @@ impl Bed {
     /// wait until the CSCFs' Diameter peers are up. `IMS_E2E_LOG=debug` shows what every role
     /// did (one subscriber per process: the first test to start installs it).
     pub(crate) async fn start(ip: IpAddr, tag: &str) -> Self {
+        Self::start_with(ip, tag, |_| {}).await
+    }
+
+    /// [`Bed::start`] with the lab's configuration changed by `tweak` first.
+    pub(crate) async fn start_with(
+        ip: IpAddr,
+        tag: &str,
+        tweak: impl FnOnce(&mut LabConfig),
+    ) -> Self {
         if let Ok(level) = std::env::var("IMS_E2E_LOG") {
             static ONCE: std::sync::Once = std::sync::Once::new();
             ONCE.call_once(|| role_kit::init_tracing(&level));
@@ -34,9 +43,9 @@ impl Bed {
             data_dir: dir.clone(),
             log_level: None,
         };
-        let lab = Lab::start(LabConfig::prepare(&options).unwrap())
-            .await
-            .unwrap();
+        let mut config = LabConfig::prepare(&options).unwrap();
+        tweak(&mut config);
+        let lab = Lab::start(config).await.unwrap();
         lab.wait_ready(Duration::from_secs(10)).await.unwrap();
         Self {
             lab: Some(lab),

@@ -2,7 +2,7 @@
 //! with MAR, keyed by (IMPI, nonce), single use and short-lived; consecutive failures per
 //! IMPI; and which AORs each IMPI has registered (for RTR/PPR naming only the IMPI).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -12,7 +12,7 @@ use sip_proto::digest::{
 };
 use sip_types::auth::{Challenge, Credentials};
 
-/// How long a challenge stays answerable.
+/// How long a challenge stays answerable by default (`[scscf] auth_vector_timeout_s`).
 pub(crate) const VECTOR_TTL: Duration = Duration::from_secs(30);
 
 /// Consecutive failed responses after which the IMPI gets 403 instead of a new challenge.
@@ -53,6 +53,8 @@ pub(crate) enum ChallengeError {
 
 /// Challenges in flight and failure counts, shared by every REGISTER handler.
 pub struct AuthState {
+    /// How long a challenge stays answerable.
+    ttl: Duration,
     inner: Mutex<Inner>,
 }
 
@@ -83,9 +85,17 @@ impl std::fmt::Debug for AuthState {
 
 impl Default for AuthState {
     fn default() -> Self {
+        Self::new(VECTOR_TTL)
+    }
+}
+
+impl AuthState {
+    /// No challenge in flight; each one made stays answerable for `ttl` (at least a second).
+    pub fn new(ttl: Duration) -> Self {
+        let ttl = ttl.max(Duration::from_secs(1));
         let secret: [u8; 32] = rand::random();
         let config = DigestConfig {
-            nonce_lifetime: VECTOR_TTL.as_secs(),
+            nonce_lifetime: ttl.as_secs(),
             nc_capacity: 4096,
             // The REGISTER's Request-URI is the home domain, but UEs (and sipp) often put the
             // P-CSCF's address in the digest uri; Kamailio's ims_auth accepts that too. The
@@ -94,6 +104,7 @@ impl Default for AuthState {
             ..DigestConfig::default()
         };
         Self {
+            ttl,
             inner: Mutex::new(Inner {
                 digest: DigestServer::new(&secret, config),
                 pending: HashMap::new(),
@@ -169,7 +180,7 @@ impl AuthState {
 
     /// The WWW-Authenticate value challenging `impi` with `item` (RFC 3310 §3.2: an AKA nonce
     /// is base64 of RAND ‖ AUTN ‖ server data; RFC 7616 §3.3 for SIP Digest, in the HSS's
-    /// realm since H(A1) covers it). Remembers the item until answered or [`VECTOR_TTL`].
+    /// realm since H(A1) covers it). Remembers the item until answered or its lifetime ends.
     pub(crate) fn challenge(
         &self,
         impi: &str,
@@ -224,7 +235,7 @@ impl AuthState {
         let p = inner
             .pending
             .remove(&(impi.to_ascii_lowercase(), nonce.to_owned()))?;
-        (p.issued.elapsed() < VECTOR_TTL).then_some(p)
+        (p.issued.elapsed() < self.ttl).then_some(p)
     }
 
     /// Verifies `credentials` of a REGISTER (`method`, `request_uri`) against `pending`
@@ -268,7 +279,7 @@ impl AuthState {
         self.lock().failures.remove(&impi.to_ascii_lowercase());
     }
 
-    /// Drops challenges older than [`VECTOR_TTL`]; returns the (IMPI, IMPU) pairs whose
+    /// Drops challenges past their lifetime; returns the (IMPI, IMPU) pairs whose
     /// authentication was abandoned: a challenge expired unanswered and no fresher one for
     /// that IMPI is waiting (TS 24.229 §5.4.1.2.1, reg-await-auth expiry).
     pub(crate) fn purge(&self) -> Vec<Abandoned> {
@@ -277,7 +288,8 @@ impl AuthState {
 
     /// [`Self::purge`] as if it were `now`.
     fn purge_at(&self, now: Instant) -> Vec<Abandoned> {
-        let fresh = |p: &Pending| now.saturating_duration_since(p.issued) < VECTOR_TTL;
+        let ttl = self.ttl;
+        let fresh = |p: &Pending| now.saturating_duration_since(p.issued) < ttl;
         let mut inner = self.lock();
         let mut expired: Vec<Abandoned> = Vec::new();
         inner.pending.retain(|(impi, _), p| {
@@ -290,9 +302,19 @@ impl AuthState {
             }
             keep
         });
+        if expired.is_empty() {
+            return expired;
+        }
         expired.sort_by(|a, b| (&a.impi, &a.impu).cmp(&(&b.impi, &b.impu)));
         expired.dedup();
-        expired.retain(|a| !inner.pending.keys().any(|(impi, _)| *impi == a.impi));
+        // One pass over what is still waiting, not one per expired challenge: a flood of
+        // unanswered REGISTERs must not make this quadratic under the lock.
+        let waiting: HashSet<&str> = inner
+            .pending
+            .keys()
+            .map(|(impi, _)| impi.as_str())
+            .collect();
+        expired.retain(|a| !waiting.contains(a.impi.as_str()));
         expired
     }
 

@@ -176,6 +176,7 @@ mod tests {
             min_expires: 60,
             max_expires: 3600,
             default_expires: 600,
+            auth_vector_timeout_s: 30,
             icscf: None,
             breakout: None,
         }

@@ -102,6 +102,7 @@ pub fn config(hss: SocketAddr, ocs: SocketAddr, cdf: SocketAddr, spool: &Path) -
             min_expires: 60,
             max_expires: 3600,
             default_expires: 600,
+            auth_vector_timeout_s: 30,
             icscf: None,
             breakout: None,
         },

@@ -109,6 +109,7 @@ pub fn scscf_config(hss: SocketAddr, icscf: Option<String>) -> ScscfConfig {
             min_expires: 60,
             max_expires: 3600,
             default_expires: 600,
+            auth_vector_timeout_s: 30,
             icscf,
             breakout: None,
         },
