@@ -1,7 +1,8 @@
 //! End-to-end flows through the whole lab (P-CSCF → I-CSCF → S-CSCF → HSS over Cx), each test
 //! on its own loopback address with its own data directory: registration with IMS AKA and with
 //! digest, re-registration, de-registration, wrong credentials, unknown users, SQN resync,
-//! MESSAGE and a whole call between registered users, and the refusals around them.
+//! MESSAGE and a whole call between registered users, a call cancelled by Timer C, and the
+//! refusals around them.
 #![allow(clippy::unwrap_used)]
 
 use std::net::IpAddr;
@@ -194,6 +195,61 @@ async fn calls_that_cannot_connect() {
     alice.send(invite.as_bytes()).await.unwrap();
     let missing = alice.final_response("404").await.unwrap();
     assert_eq!(missing.status(), Some(StatusCode::NOT_FOUND), "{missing:?}");
+    bed.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_that_rings_too_long_is_cancelled_by_timer_c() {
+    // The S-CSCF's Timer C (RFC 3261 §16.6 step 11) at 2 s; the P-CSCF keeps the default.
+    let bed = Bed::start_with(IpAddr::from([127, 0, 3, 10]), "e2e", |c| {
+        c.scscf.sip.timers.timer_c_ms = 2000;
+    })
+    .await;
+    let mut alice = bed.ue("alice", Credentials::demo_aka()).await;
+    let mut bob = bed
+        .ue("bob", Credentials::Password("bob-secret".into()))
+        .await;
+    assert_eq!(
+        alice.register(600, "AKAv1-MD5").await.unwrap().status(),
+        Some(StatusCode::OK)
+    );
+    assert_eq!(
+        bob.register(600, "MD5").await.unwrap().status(),
+        Some(StatusCode::OK)
+    );
+    let (invite, _) = alice.request(Method::INVITE, "sip:bob@ims.test", "", None);
+    alice.send(invite.as_bytes()).await.unwrap();
+    let at_bob = bob.recv("INVITE at bob").await.unwrap();
+    let rang = std::time::Instant::now();
+    bob.send(bob.response(&at_bob, 180, "b1").as_bytes())
+        .await
+        .unwrap();
+    // Bob rings and never answers: Timer C cancels his branch (§16.8) ...
+    let cancel = bob.recv("CANCEL at bob").await.unwrap();
+    assert_eq!(cancel.method(), Some(&Method::CANCEL));
+    assert!(rang.elapsed() >= std::time::Duration::from_millis(1500));
+    bob.send(bob.response(&cancel, 200, "b1").as_bytes())
+        .await
+        .unwrap();
+    bob.send(bob.response(&at_bob, 487, "b1").as_bytes())
+        .await
+        .unwrap();
+    // ... and the caller hears a 408, once: bob's late 487 does not follow it.
+    let timeout = alice.final_response("408 at alice").await.unwrap();
+    assert_eq!(
+        timeout.status(),
+        Some(StatusCode::REQUEST_TIMEOUT),
+        "{timeout:?}"
+    );
+    let later = alice
+        .recv_within(std::time::Duration::from_millis(800), "nothing more")
+        .await;
+    assert!(
+        later
+            .as_ref()
+            .map_or(true, |m| m.status() != Some(StatusCode(487))),
+        "{later:?}"
+    );
     bed.stop().await;
 }
 
