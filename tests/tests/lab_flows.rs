@@ -7,11 +7,28 @@
 
 use std::net::IpAddr;
 
-use ims_e2e::Credentials;
+use ims_e2e::{Credentials, Ue};
 use sip_types::{HeaderName, Method, StatusCode};
 
 mod common;
 use common::Bed;
+
+/// alice (AKA) and bob (digest) registered through the lab.
+async fn alice_and_bob(bed: &Bed) -> (Ue, Ue) {
+    let mut alice = bed.ue("alice", Credentials::demo_aka()).await;
+    let mut bob = bed
+        .ue("bob", Credentials::Password("bob-secret".into()))
+        .await;
+    assert_eq!(
+        alice.register(600, "AKAv1-MD5").await.unwrap().status(),
+        Some(StatusCode::OK)
+    );
+    assert_eq!(
+        bob.register(600, "MD5").await.unwrap().status(),
+        Some(StatusCode::OK)
+    );
+    (alice, bob)
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn aka_registration_reregistration_and_deregistration() {
@@ -85,18 +102,7 @@ async fn sqn_resynchronisation() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn message_and_call_between_registered_users() {
     let bed = Bed::start(IpAddr::from([127, 0, 3, 5]), "e2e").await;
-    let mut alice = bed.ue("alice", Credentials::demo_aka()).await;
-    let mut bob = bed
-        .ue("bob", Credentials::Password("bob-secret".into()))
-        .await;
-    assert_eq!(
-        alice.register(600, "AKAv1-MD5").await.unwrap().status(),
-        Some(StatusCode::OK)
-    );
-    assert_eq!(
-        bob.register(600, "MD5").await.unwrap().status(),
-        Some(StatusCode::OK)
-    );
+    let (mut alice, bob) = alice_and_bob(&bed).await;
 
     // MESSAGE alice → bob.
     let (message, _) = alice.request(
@@ -205,18 +211,7 @@ async fn a_call_that_rings_too_long_is_cancelled_by_timer_c() {
         c.scscf.sip.timers.timer_c_ms = 2000;
     })
     .await;
-    let mut alice = bed.ue("alice", Credentials::demo_aka()).await;
-    let mut bob = bed
-        .ue("bob", Credentials::Password("bob-secret".into()))
-        .await;
-    assert_eq!(
-        alice.register(600, "AKAv1-MD5").await.unwrap().status(),
-        Some(StatusCode::OK)
-    );
-    assert_eq!(
-        bob.register(600, "MD5").await.unwrap().status(),
-        Some(StatusCode::OK)
-    );
+    let (mut alice, bob) = alice_and_bob(&bed).await;
     let (invite, _) = alice.request(Method::INVITE, "sip:bob@ims.test", "", None);
     alice.send(invite.as_bytes()).await.unwrap();
     let at_bob = bob.recv("INVITE at bob").await.unwrap();
@@ -443,18 +438,7 @@ async fn originating_ifc_sends_the_invite_through_an_application_server() {
     public.service_profile = "alice-mmtel".into();
     store.put_public(&public).await.unwrap();
 
-    let mut alice = bed.ue("alice", Credentials::demo_aka()).await;
-    let mut bob = bed
-        .ue("bob", Credentials::Password("bob-secret".into()))
-        .await;
-    assert_eq!(
-        alice.register(600, "AKAv1-MD5").await.unwrap().status(),
-        Some(StatusCode::OK)
-    );
-    assert_eq!(
-        bob.register(600, "MD5").await.unwrap().status(),
-        Some(StatusCode::OK)
-    );
+    let (mut alice, bob) = alice_and_bob(&bed).await;
     let scscf = bed
         .lab()
         .scscf

@@ -126,13 +126,8 @@ impl RegistrationStore for MemoryRegistrationStore {
     }
 
     async fn remove(&self, aor: &str, key: &BindingKey) -> Result<bool> {
-        let mut found = false;
-        self.lock().take(aor, |b| {
-            let hit = !found && b.has_key(key);
-            found |= hit;
-            hit
-        });
-        Ok(found)
+        // Keys are unique within an AOR (upsert replaces), so at most one is taken.
+        Ok(!self.lock().take(aor, |b| b.has_key(key)).is_empty())
     }
 
     async fn remove_aor(&self, aor: &str) -> Result<u64> {

@@ -475,7 +475,8 @@ impl Proxy {
             if branch.done {
                 continue;
             }
-            if branch.give_up_at != Some(at) {
+            let given_up = branch.give_up_at == Some(at);
+            if !given_up {
                 match branch.timer_c_at {
                     // Pushed back by a provisional since this entry was queued.
                     Some(c) if c > at => {
@@ -488,12 +489,11 @@ impl Proxy {
             }
             // Given up, or Timer C fired (§16.8): it counts as a 408, and an INVITE branch
             // that has had a provisional is cancelled (§9.1).
-            let timer_c = branch.give_up_at != Some(at);
             branch.done = true;
             branch.abandoned = true;
             branch.give_up_at = None;
             branch.timer_c_at = None;
-            let cancel = timer_c && branch.provisional && !branch.cancel_sent;
+            let cancel = !given_up && branch.provisional && !branch.cancel_sent;
             ctx.offer(StatusCode::REQUEST_TIMEOUT, Candidate::Synthetic);
             // No more copies of a request given up on; a late answer is still absorbed.
             self.transactions.stop_retransmitting(client);

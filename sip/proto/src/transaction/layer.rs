@@ -352,18 +352,17 @@ impl TransactionLayer {
     /// does 64·T1 after cancelling an INVITE that never answered (RFC 3261 §9.1). No event
     /// follows. False when it had already ended.
     pub fn abandon_client(&mut self, id: ClientTransactionId) -> bool {
-        let live = self.clients.get(&id.0).is_some();
-        if live {
-            self.remove_client(id.0);
-        }
-        live
+        self.remove_client(id.0)
     }
 
-    fn remove_client(&mut self, id: u64) {
-        if let Some(tx) = self.clients.remove(&id) {
+    /// Drops client transaction `id`; false when it had already ended.
+    fn remove_client(&mut self, id: u64) -> bool {
+        let removed = self.clients.remove(&id);
+        if let Some(tx) = &removed {
             self.client_keys.remove(tx.key().as_ref());
         }
         self.compact_timers();
+        removed.is_some()
     }
 
     fn remove_server(&mut self, id: u64) {
